@@ -1,0 +1,657 @@
+import { clearCookie, readCookie, serializeCookie } from './cookie.js';
+import { SessionStateError } from './errors.js';
+import type { SessionEventEmitter } from './events.js';
+import type { ResolvedOptions } from './options.js';
+import {
+  expiryOf,
+  type SessionMeta,
+  type SessionPatch,
+  type SessionRecord,
+  type Store,
+} from './store.js';
+import { generateToken, hashToken, isWellFormedToken, publicIdOf } from './token.js';
+import type { Duration } from './duration.js';
+import { toMilliseconds } from './duration.js';
+
+/** The shape of an app's session data: JSON-serializable values by key. */
+export type SessionData = Record<string, unknown>;
+
+/** What an adapter tells the core about the request. */
+export interface RequestInfo {
+  /** The Cookie header; several headers joined with "; ". */
+  readonly cookie: string | undefined;
+  /** Client address (after trusted-proxy resolution, which is the adapter's job). */
+  readonly ip?: string | undefined;
+  readonly userAgent?: string | undefined;
+  /** True when the request reached the app over TLS (directly or via a trusted proxy). */
+  readonly secure?: boolean | undefined;
+  /** Host header, used only to warn about Secure cookies on plain HTTP (SEC-17). */
+  readonly host?: string | undefined;
+}
+
+/** What an adapter must put on the response. */
+export interface CommitResult {
+  /** A Set-Cookie header value, or null when the cookie does not change. */
+  readonly setCookie: string | null;
+  /** True when the response depends on the session: add `Cookie` to `Vary`. */
+  readonly vary: boolean;
+  /** A Cache-Control value to set (authenticated or cookie-setting response), or null. */
+  readonly cacheControl: string | null;
+}
+
+/** Read-only facts about a session. */
+export interface SessionInfo {
+  /** Short public id for display and revocation, or null while nothing is stored. */
+  readonly publicId: string | null;
+  readonly userId: string | null;
+  readonly createdAt: number | null;
+  readonly lastSeenAt: number | null;
+  /** When the session ends unless used again (idle) or at the latest (absolute). */
+  readonly expiresAt: number | null;
+  readonly absoluteExpiresAt: number | null;
+  /** When and how the user last authenticated (SEC-37). */
+  readonly authTime: number | null;
+  readonly authMethod: string | null;
+  /** True for a "remember me" session. */
+  readonly persistent: boolean;
+  /** True when the session does not exist in the store (yet). */
+  readonly isNew: boolean;
+  readonly meta: SessionMeta;
+}
+
+/** Options of {@link Session.bindUser}. */
+export interface BindUserOptions {
+  /** How the user proved who they are, recorded for re-authentication checks. Default `"password"`. */
+  readonly method?: string;
+  /**
+   * Persistent cookie and the longer "remember me" lifetimes. Default false: the cookie dies with
+   * the browser session (SEC-13).
+   */
+  readonly rememberMe?: boolean;
+  /** Extra metadata recorded with the session (e.g. a credential fingerprint). */
+  readonly meta?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** Per-session timeouts; see {@link Session.setTimeouts}. */
+export interface SessionTimeouts {
+  readonly idle?: Duration;
+  /** Measured from the session's creation (login); never extended by activity. */
+  readonly absolute?: Duration;
+}
+
+/**
+ * One request's view of a session: a dictionary of JSON values plus life-cycle operations.
+ * Implemented by server-side sessions (`createSessions`) and sealed-cookie sessions alike, so an
+ * app can switch between them by configuration.
+ *
+ * Loading is lazy: nothing is read until the first method call, so requests that never look at
+ * the session cost nothing; every method is therefore async. Values are copies: `get` returns a
+ * fresh object each time, so mutating it changes nothing until you `set` it back.
+ *
+ * Calling a mutating method after the response was sent throws SessionStateError.
+ */
+export interface Session<Data extends SessionData = SessionData> {
+  get<K extends keyof Data & string>(key: K): Promise<Data[K] | undefined>;
+  set<K extends keyof Data & string>(key: K, value: Data[K]): Promise<void>;
+  has(key: keyof Data & string): Promise<boolean>;
+  /** Removes `key`; resolves to whether it was there. */
+  delete(key: keyof Data & string): Promise<boolean>;
+  /** Removes `key` and resolves to the value it had. */
+  pop<K extends keyof Data & string>(key: K): Promise<Data[K] | undefined>;
+  clear(): Promise<void>;
+  keys(): Promise<(keyof Data & string)[]>;
+  entries(): Promise<[keyof Data & string, Data[keyof Data & string]][]>;
+  info(): Promise<SessionInfo>;
+  userId(): Promise<string | null>;
+  /**
+   * Gives the session a new token; data, user and absolute deadline are kept and the old token is
+   * dead when this resolves (SEC-19..21). Call it before any privilege change (OWASP Session
+   * Management Cheat Sheet: renew the session ID after any privilege level change).
+   */
+  regenerate(): Promise<void>;
+  /**
+   * Logs `userId` in: always issues a new token (so a token planted before login is worthless,
+   * SEC-19), records auth time and method (SEC-37), starts a fresh absolute lifetime, and keeps the
+   * anonymous data (a shopping cart survives login). If the session belonged to a different user,
+   * its data is cleared first so nothing leaks between accounts.
+   */
+  bindUser(userId: string, options?: BindUserOptions): Promise<void>;
+  /**
+   * Overrides this session's timeouts (SEC-26). `absolute` counts from the session's creation;
+   * lengthening it is a deliberate choice of the app, activity never does it.
+   */
+  setTimeouts(timeouts: SessionTimeouts): Promise<void>;
+  /**
+   * Ends the session: it is dead for every client holding its token when this resolves (SEC-28),
+   * and the response clears the cookie. The object stays usable as a new, empty anonymous session
+   * (e.g. for a flash message after logout).
+   */
+  destroy(): Promise<void>;
+  /** Loads the session (once). Every other method calls it; you rarely need to. */
+  load(): Promise<void>;
+}
+
+/**
+ * What adapters need from a session manager. `createSessions()` and `createCookieSessions()` both
+ * provide it, so every adapter works with both.
+ */
+export interface SessionProvider<Data extends SessionData = SessionData> {
+  /** Whether X-Forwarded-Proto / X-Forwarded-For are trusted (see `SessionOptions.trustProxy`). */
+  readonly trustProxy: boolean;
+  /** The session of one request. Cheap: nothing is read until the session is first used. */
+  fromRequest(request: RequestInfo): Session<Data>;
+  /**
+   * Saves the request's changes and says what to put on the response. Call it once per request,
+   * before the response headers are sent. Synchronous when there is nothing to write.
+   * @throws StoreUnavailableError when the store fails: answer 503, never send the response as if
+   * the session were saved.
+   */
+  commit(session: Session<Data>): CommitResult | Promise<CommitResult>;
+}
+
+/** @internal What a session needs from its manager. */
+export interface SessionContext {
+  readonly options: ResolvedOptions;
+  readonly events: SessionEventEmitter;
+  readonly call: <T>(operation: string, run: (store: Store) => Promise<T>) => Promise<T>;
+  readonly warnInsecureTransport: (request: RequestInfo) => void;
+}
+
+const NO_CHANGE: CommitResult = Object.freeze({ setCookie: null, vary: false, cacheControl: null });
+const MAX_USER_AGENT = 512;
+
+/** Fields of a session that is not stored yet (or is about to be stored under a new token). */
+interface Pending {
+  userId: string | null;
+  createdAt: number | null;
+  absoluteExpiresAt: number | null;
+  idleTimeout: number | null;
+  persistent: boolean;
+  meta: SessionMeta;
+}
+
+function serialize(key: string, value: unknown): string {
+  const text = JSON.stringify(value);
+  if (text === undefined) {
+    throw new TypeError(`session.set("${key}"): value is not JSON-serializable (${typeof value})`);
+  }
+  return text;
+}
+
+function assertKey(key: string): void {
+  if (typeof key !== 'string' || key === '__proto__') {
+    throw new TypeError(
+      `session key must be a string other than "__proto__", got ${JSON.stringify(key)}`,
+    );
+  }
+}
+
+/** A record's data is readable only if every value is JSON text. */
+function isReadable(record: SessionRecord): boolean {
+  if (typeof record.data !== 'object' || record.data === null) return false;
+  try {
+    for (const text of Object.values(record.data)) JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function nullObject<T>(source?: Readonly<Record<string, T>>): Record<string, T> {
+  const target = Object.create(null) as Record<string, T>;
+  return source === undefined ? target : Object.assign(target, source);
+}
+
+/**
+ * The server-side {@link Session}: data lives in the store, the client holds only a token.
+ * Changes are saved when the response is sent, as a patch of the keys this request touched: a
+ * concurrent request writing other keys keeps its writes, and a session destroyed meanwhile stays
+ * destroyed.
+ */
+export class StoreSession<Data extends SessionData = SessionData> implements Session<Data> {
+  readonly #ctx: SessionContext;
+  readonly #request: RequestInfo;
+  #loading: Promise<void> | null = null;
+  #cookiePresent = false;
+  /** The token the client will hold after this response; null until one is needed. */
+  #token: string | null = null;
+  /** The record as it is in the store (after our own writes), or null when not stored. */
+  #record: SessionRecord | null = null;
+  /** Current values, serialized. */
+  #data: Record<string, string> = nullObject();
+  #set = new Map<string, string>();
+  #unset = new Set<string>();
+  #cleared = false;
+  #timeoutsChanged = false;
+  #pending: Pending = {
+    userId: null,
+    createdAt: null,
+    absoluteExpiresAt: null,
+    idleTimeout: null,
+    persistent: false,
+    meta: {},
+  };
+  #cookie: 'keep' | 'set' | 'clear' = 'keep';
+  #committed = false;
+
+  /** @internal Created by the manager; use `sessions.fromRequest()` or an adapter. */
+  constructor(ctx: SessionContext, request: RequestInfo) {
+    this.#ctx = ctx;
+    this.#request = request;
+  }
+
+  // ---- data ---------------------------------------------------------------------------------
+
+  /** The value stored under `key` (a fresh copy), or undefined. */
+  async get<K extends keyof Data & string>(key: K): Promise<Data[K] | undefined> {
+    await this.load();
+    const text = this.#data[key];
+    return text === undefined ? undefined : (JSON.parse(text) as Data[K]);
+  }
+
+  /**
+   * Stores `value` (JSON-serializable) under `key`; `undefined` deletes the key.
+   * @throws TypeError for a value JSON cannot represent (functions, symbols, BigInt).
+   */
+  async set<K extends keyof Data & string>(key: K, value: Data[K]): Promise<void> {
+    assertKey(key);
+    if (value === undefined) {
+      await this.delete(key);
+      return;
+    }
+    const text = serialize(key, value);
+    await this.load();
+    this.#assertOpen('set');
+    this.#data[key] = text;
+    this.#set.set(key, text);
+    this.#unset.delete(key);
+  }
+
+  async has(key: keyof Data & string): Promise<boolean> {
+    await this.load();
+    return this.#data[key] !== undefined;
+  }
+
+  async delete(key: keyof Data & string): Promise<boolean> {
+    assertKey(key);
+    await this.load();
+    this.#assertOpen('delete');
+    const existed = this.#data[key] !== undefined;
+    delete this.#data[key];
+    this.#set.delete(key);
+    if (!this.#cleared) this.#unset.add(key);
+    return existed;
+  }
+
+  async pop<K extends keyof Data & string>(key: K): Promise<Data[K] | undefined> {
+    const value = await this.get(key);
+    if (value !== undefined) await this.delete(key);
+    return value;
+  }
+
+  /** Removes every key. The session itself (id, user, timeouts) stays; see `destroy()`. */
+  async clear(): Promise<void> {
+    await this.load();
+    this.#assertOpen('clear');
+    this.#data = nullObject();
+    this.#set.clear();
+    this.#unset.clear();
+    this.#cleared = true;
+  }
+
+  async keys(): Promise<(keyof Data & string)[]> {
+    await this.load();
+    return Object.keys(this.#data);
+  }
+
+  async entries(): Promise<[keyof Data & string, Data[keyof Data & string]][]> {
+    await this.load();
+    return Object.entries(this.#data).map(([k, text]) => [
+      k,
+      JSON.parse(text) as Data[keyof Data & string],
+    ]);
+  }
+
+  // ---- metadata -----------------------------------------------------------------------------
+
+  /** Read-only facts: public id, user, created / last seen / expiry times, auth time. */
+  async info(): Promise<SessionInfo> {
+    await this.load();
+    const r = this.#record;
+    const p = this.#pending;
+    const meta = r?.meta ?? p.meta;
+    return {
+      publicId: r === null ? null : publicIdOf(r.id),
+      userId: r?.userId ?? p.userId,
+      createdAt: r?.createdAt ?? p.createdAt,
+      lastSeenAt: r?.lastSeenAt ?? null,
+      expiresAt: r?.expiresAt ?? null,
+      absoluteExpiresAt: r?.absoluteExpiresAt ?? p.absoluteExpiresAt,
+      authTime: meta.authTime ?? null,
+      authMethod: meta.authMethod ?? null,
+      persistent: r?.persistent ?? p.persistent,
+      isNew: r === null,
+      meta,
+    };
+  }
+
+  /** The bound user's id, or null for an anonymous session. */
+  async userId(): Promise<string | null> {
+    await this.load();
+    return this.#record?.userId ?? this.#pending.userId;
+  }
+
+  // ---- life cycle ---------------------------------------------------------------------------
+
+  async regenerate(): Promise<void> {
+    await this.load();
+    this.#assertOpen('regenerate');
+    if (this.#record === null) return; // Nothing stored: the token minted at commit is new anyway.
+    await this.#rotate('regenerate', this.#record.userId, {});
+  }
+
+  async bindUser(userId: string, options: BindUserOptions = {}): Promise<void> {
+    if (typeof userId !== 'string' || userId.length === 0) {
+      throw new TypeError('session.bindUser(userId): userId must be a non-empty string');
+    }
+    await this.load();
+    this.#assertOpen('bindUser');
+    const previous = this.#record?.userId ?? this.#pending.userId;
+    if (previous !== null && previous !== userId) {
+      this.#data = nullObject();
+      this.#set.clear();
+      this.#unset.clear();
+      this.#cleared = true;
+    }
+    const o = this.#ctx.options;
+    const now = o.now();
+    const rememberMe = options.rememberMe === true;
+    const lifetimes = rememberMe ? o.rememberMe : o;
+    const meta: SessionMeta = {
+      ...this.#requestMeta(),
+      ...options.meta,
+      authTime: now,
+      authMethod: options.method ?? 'password',
+    };
+    this.#pending = {
+      userId,
+      createdAt: now,
+      absoluteExpiresAt: now + lifetimes.absoluteTimeout,
+      idleTimeout: lifetimes.idleTimeout,
+      persistent: rememberMe,
+      meta,
+    };
+    if (this.#record !== null) {
+      await this.#rotate('bind-user', userId, this.#pending);
+    } else {
+      this.#cookie = 'set';
+    }
+  }
+
+  async setTimeouts(timeouts: SessionTimeouts): Promise<void> {
+    const idle = timeouts.idle === undefined ? undefined : toMilliseconds(timeouts.idle, 'idle');
+    const absolute =
+      timeouts.absolute === undefined ? undefined : toMilliseconds(timeouts.absolute, 'absolute');
+    await this.load();
+    this.#assertOpen('setTimeouts');
+    const createdAt = this.#record?.createdAt ?? this.#pending.createdAt ?? this.#ctx.options.now();
+    if (idle !== undefined) this.#pending.idleTimeout = idle;
+    if (absolute !== undefined) {
+      this.#pending.createdAt = createdAt;
+      this.#pending.absoluteExpiresAt = createdAt + absolute;
+      if (this.#record?.persistent) this.#cookie = 'set';
+    }
+    this.#timeoutsChanged = true;
+  }
+
+  async destroy(): Promise<void> {
+    await this.load();
+    this.#assertOpen('destroy');
+    const record = this.#record;
+    if (record !== null) {
+      await this.#ctx.call('delete', (s) => s.delete(record.id));
+      this.#ctx.events.emit('destroyed', {
+        session: publicIdOf(record.id),
+        userId: record.userId,
+        reason: 'destroy',
+      });
+    }
+    this.#reset();
+    this.#cookie = this.#cookiePresent ? 'clear' : 'keep';
+  }
+
+  // ---- loading and committing ---------------------------------------------------------------
+
+  load(): Promise<void> {
+    this.#loading ??= this.#load();
+    return this.#loading;
+  }
+
+  async #load(): Promise<void> {
+    const { options, events } = this.#ctx;
+    const cookie = readCookie(this.#request.cookie, options.cookie.name);
+    this.#cookiePresent = cookie.present;
+    if (cookie.value === undefined) return;
+    if (!isWellFormedToken(cookie.value)) {
+      events.emit('rejected-token', { reason: 'malformed' });
+      return;
+    }
+    const id = hashToken(cookie.value);
+    const now = options.now();
+    const record = await this.#ctx.call('get', (s) => s.get(id, now));
+    const session = publicIdOf(id);
+    if (record === null) {
+      events.emit('rejected-token', { reason: 'unknown', session });
+      return;
+    }
+    if (record.expiresAt <= now) {
+      // A store must not return expired records; enforce it here too (defence in depth).
+      events.emit('expired', { session, count: 1 });
+      return;
+    }
+    if (record.id !== id || !isReadable(record)) {
+      events.emit('rejected-token', { reason: 'corrupt', session });
+      return;
+    }
+    this.#record = record;
+    this.#token = cookie.value;
+    this.#data = nullObject(record.data);
+  }
+
+  /**
+   * @internal Called once per request by the adapter, before the response headers go out.
+   * Returns synchronously when no store write is needed.
+   */
+  commit(): CommitResult | Promise<CommitResult> {
+    if (this.#committed) throw new SessionStateError('session already committed');
+    if (this.#loading === null) {
+      this.#committed = true;
+      return NO_CHANGE;
+    }
+    return this.#commit();
+  }
+
+  async #commit(): Promise<CommitResult> {
+    await this.#loading;
+    this.#committed = true;
+    const o = this.#ctx.options;
+    const now = o.now();
+    const record = this.#record;
+    let setCookie: string | null = null;
+    if (record !== null) {
+      const dirty = this.#isDirty();
+      if (dirty || now - record.lastSeenAt >= o.touchInterval) {
+        const patch = this.#patch(record, now, dirty);
+        const applied = await this.#ctx.call('update', (s) => s.update(record.id, patch, now));
+        if (!applied) this.#ctx.events.emit('write-refused', { session: publicIdOf(record.id) });
+      }
+      if (this.#cookie === 'set' && this.#token !== null)
+        setCookie = this.#cookieFor(this.#record ?? record, now);
+    } else if (this.#pending.userId !== null || Object.keys(this.#data).length > 0) {
+      const created = await this.#create(now);
+      setCookie = this.#cookieFor(created, now);
+    } else if (this.#cookie === 'clear') {
+      setCookie = clearCookie(o.cookie);
+    }
+    if (setCookie !== null) this.#ctx.warnInsecureTransport(this.#request);
+    const authenticated = (this.#record?.userId ?? this.#pending.userId) !== null;
+    return {
+      setCookie,
+      vary: true,
+      cacheControl:
+        o.cacheControl !== false && (authenticated || setCookie !== null) ? o.cacheControl : null,
+    };
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  #assertOpen(operation: string): void {
+    if (this.#committed) {
+      throw new SessionStateError(
+        `session.${operation}() after the response was sent: the change would be lost; finish session work before writing the response`,
+      );
+    }
+  }
+
+  #isDirty(): boolean {
+    return this.#cleared || this.#set.size > 0 || this.#unset.size > 0 || this.#timeoutsChanged;
+  }
+
+  #requestMeta(): SessionMeta {
+    const { ip, userAgent } = this.#request;
+    return {
+      ...(ip === undefined ? {} : { ip }),
+      ...(userAgent === undefined ? {} : { userAgent: userAgent.slice(0, MAX_USER_AGENT) }),
+    };
+  }
+
+  #patch(record: SessionRecord, now: number, dirty: boolean): SessionPatch {
+    const idleTimeout = this.#pending.idleTimeout ?? record.idleTimeout;
+    const absoluteExpiresAt = this.#pending.absoluteExpiresAt ?? record.absoluteExpiresAt;
+    const base = { lastSeenAt: now, expiresAt: expiryOf(now, idleTimeout, absoluteExpiresAt) };
+    if (!dirty) return base;
+    return {
+      ...base,
+      ...(this.#cleared ? { clear: true } : {}),
+      ...(this.#set.size > 0 ? { set: Object.fromEntries(this.#set) } : {}),
+      ...(this.#unset.size > 0 ? { unset: [...this.#unset] } : {}),
+      ...(this.#timeoutsChanged ? { idleTimeout, absoluteExpiresAt } : {}),
+    };
+  }
+
+  /** Builds a record for a new token from the current data and pending fields, and stores it. */
+  async #create(now: number, base?: SessionRecord): Promise<SessionRecord> {
+    const o = this.#ctx.options;
+    const p = this.#pending;
+    const createdAt = p.createdAt ?? base?.createdAt ?? now;
+    const idleTimeout = p.idleTimeout ?? base?.idleTimeout ?? o.idleTimeout;
+    const absoluteExpiresAt =
+      p.absoluteExpiresAt ?? base?.absoluteExpiresAt ?? createdAt + o.absoluteTimeout;
+    // Two attempts: a collision of 256-bit random tokens means a broken RNG, not bad luck.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const token = generateToken();
+      const record: SessionRecord = {
+        id: hashToken(token),
+        userId: p.userId ?? base?.userId ?? null,
+        data: { ...this.#data },
+        createdAt,
+        lastSeenAt: now,
+        absoluteExpiresAt,
+        expiresAt: expiryOf(now, idleTimeout, absoluteExpiresAt),
+        idleTimeout,
+        persistent: p.persistent || (base?.persistent ?? false),
+        meta: p.userId !== null ? p.meta : (base?.meta ?? this.#requestMeta()),
+      };
+      if (await this.#ctx.call('create', (s) => s.create(record, now))) {
+        this.#record = record;
+        this.#token = token;
+        this.#clearChanges();
+        this.#ctx.events.emit('created', { session: publicIdOf(record.id), userId: record.userId });
+        return record;
+      }
+    }
+    throw new SessionStateError(
+      'could not create a session: token collision twice in a row (is the RNG broken?)',
+    );
+  }
+
+  /**
+   * New token for a stored session: re-reads the stored record so writes made by concurrent
+   * requests since we loaded are carried over, applies our pending changes, creates the new
+   * record, then deletes the old one (create before delete: a failure in between never loses
+   * the session, SEC-21).
+   *
+   * Hazard: a concurrent request that commits to the old token after the re-read loses its write
+   * (it gets `write-refused`). Rotation happens at login and privilege changes, so the window is
+   * one store round trip at a rare moment.
+   */
+  async #rotate(
+    reason: 'regenerate' | 'bind-user',
+    userId: string | null,
+    pending: Partial<Pending>,
+  ): Promise<void> {
+    const old = this.#record;
+    if (old === null) return;
+    const now = this.#ctx.options.now();
+    const fresh = await this.#ctx.call('get', (s) => s.get(old.id, now));
+    if (fresh === null) {
+      // Ended meanwhile (logout in another request): never bring it back. A login still goes
+      // ahead, as a new session holding only this request's own writes.
+      this.#ctx.events.emit('write-refused', { session: publicIdOf(old.id) });
+      const own = nullObject(Object.fromEntries(this.#set));
+      const keepPending = this.#pending;
+      this.#reset();
+      if (reason === 'regenerate') return;
+      this.#pending = keepPending;
+      this.#data = own;
+      await this.#create(now);
+      this.#cookie = 'set';
+      return;
+    }
+    if (!this.#cleared) {
+      const merged = nullObject(fresh.data);
+      for (const key of this.#unset) delete merged[key];
+      for (const [key, text] of this.#set) merged[key] = text;
+      this.#data = merged;
+    }
+    const created = await this.#create(now, pending.userId === undefined ? fresh : undefined);
+    await this.#ctx.call('delete', (s) => s.delete(old.id));
+    this.#cookie = 'set';
+    this.#ctx.events.emit('rotated', {
+      from: publicIdOf(old.id),
+      to: publicIdOf(created.id),
+      userId,
+      reason,
+    });
+  }
+
+  #cookieFor(record: SessionRecord, now: number): string | null {
+    if (this.#token === null) return null;
+    const maxAge = record.persistent
+      ? Math.max(0, Math.floor((record.absoluteExpiresAt - now) / 1000))
+      : undefined;
+    return serializeCookie(this.#ctx.options.cookie, this.#token, maxAge);
+  }
+
+  #clearChanges(): void {
+    this.#set.clear();
+    this.#unset.clear();
+    this.#cleared = false;
+    this.#timeoutsChanged = false;
+    this.#pending = {
+      userId: null,
+      createdAt: null,
+      absoluteExpiresAt: null,
+      idleTimeout: null,
+      persistent: false,
+      meta: {},
+    };
+  }
+
+  #reset(): void {
+    this.#record = null;
+    this.#token = null;
+    this.#data = nullObject();
+    this.#clearChanges();
+  }
+}

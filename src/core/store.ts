@@ -1,0 +1,151 @@
+/**
+ * The contract between Latchkey and a session store. Everything a person writing a new store
+ * needs is on this page; `latchkey/testing` holds the behavioural suite that proves a store keeps
+ * it.
+ *
+ * Ground rules:
+ * - Ids are store keys: the SHA-256 hex of the client's token. A store never sees a raw token.
+ * - Times are milliseconds since the epoch. Every operation that depends on liveness receives
+ *   `now` from the caller, so the app's clock (and a test's fake clock) is the one that decides.
+ *   A store with native expiry (Redis PXAT, say) may additionally let the backend drop records at
+ *   `expiresAt`.
+ * - A record is live while `now < expiresAt`. An expired record must behave exactly like a missing
+ *   one in every method, whether or not it has been physically removed yet.
+ * - `data` maps each key to the core's serialized value (a JSON text). Stores persist the strings
+ *   as they are and never interpret them.
+ * - Only infrastructure failures reject (connection lost, timeout, disk full). "Not found",
+ *   "expired" and "malformed" are normal answers, never errors. The core wraps rejections in
+ *   `StoreUnavailableError` and fails the request closed (503).
+ */
+
+/** What the session manager records about how and from where a session was created. */
+export interface SessionMeta {
+  /** Client IP address at creation, as the adapter saw it. */
+  readonly ip?: string;
+  /** `User-Agent` header at creation (truncated to 512 characters). */
+  readonly userAgent?: string;
+  /** When the user bound to this session last proved who they are (ms since epoch). */
+  readonly authTime?: number;
+  /** How they did it, e.g. `"password"`. */
+  readonly authMethod?: string;
+  /** Extension fields set at creation by add-ons (the auth module's credential fingerprint). */
+  readonly [extension: string]: string | number | boolean | undefined;
+}
+
+/** One session as a store holds it. */
+export interface SessionRecord {
+  /** Store key: SHA-256 hex of the token. */
+  readonly id: string;
+  /** The user bound to this session, or null for an anonymous one. Fixed at creation. */
+  readonly userId: string | null;
+  /** Serialized session data, one JSON text per key. */
+  readonly data: Readonly<Record<string, string>>;
+  readonly createdAt: number;
+  readonly lastSeenAt: number;
+  /** When the session ends for good, whatever the activity (absolute timeout). */
+  readonly absoluteExpiresAt: number;
+  /** When the session ends: `min(absoluteExpiresAt, lastSeenAt + idleTimeout)`. */
+  readonly expiresAt: number;
+  /** Idle timeout of this session in ms (the manager's default unless overridden per session). */
+  readonly idleTimeout: number;
+  /** True for "remember me" sessions, whose cookie outlives the browser session. */
+  readonly persistent: boolean;
+  readonly meta: SessionMeta;
+}
+
+/**
+ * Changes to one live record, applied atomically: either all of it or none of it.
+ * Keys not named in `set` or `unset` keep whatever value they have in the store now, including
+ * values written by a concurrent request since this request read the record; that is what keeps
+ * concurrent writes to different keys from erasing each other.
+ */
+export interface SessionPatch {
+  /** When true, every existing key is removed before `set` is applied (`session.clear()`). */
+  readonly clear?: boolean;
+  /** Keys to write, with their serialized values. */
+  readonly set?: Readonly<Record<string, string>>;
+  /** Keys to remove. A key is never in both `set` and `unset`. */
+  readonly unset?: readonly string[];
+  readonly lastSeenAt: number;
+  readonly expiresAt: number;
+  /** Present only when the app changed this session's timeouts. */
+  readonly absoluteExpiresAt?: number;
+  readonly idleTimeout?: number;
+}
+
+export interface Store {
+  /**
+   * The live record with this id, or null when it is missing, expired or unreadable (a corrupt
+   * row, a row of an older schema). Never rejects for those; a store that can report them should
+   * do so through its own `onInvalidRecord` hook or logging, not by throwing.
+   */
+  get(id: string, now: number): Promise<SessionRecord | null>;
+
+  /**
+   * Inserts `record` only if no live record has this id. Returns false on a collision and leaves
+   * the existing record untouched; an expired record with this id counts as missing and is
+   * replaced. The backend
+   * should expire the record at `record.expiresAt` in the same operation where it can.
+   */
+  create(record: SessionRecord, now: number): Promise<boolean>;
+
+  /**
+   * Applies `patch` only if the record is still live. Returns false, and changes nothing, when it
+   * is missing or expired. This is what keeps a request that finishes after a logout from bringing
+   * the session back: never upsert.
+   */
+  update(id: string, patch: SessionPatch, now: number): Promise<boolean>;
+
+  /** Removes the record. Deleting a missing record is a no-op, not an error. */
+  delete(id: string): Promise<void>;
+
+  /**
+   * Live records bound to `userId`, in no particular order. The per-user index behind it may hold
+   * stale ids (the store filters them out here); it must never miss a live one.
+   */
+  listByUser(userId: string, now: number): Promise<SessionRecord[]>;
+
+  /**
+   * Deletes every record bound to `userId` except `exceptId` (if given). Returns how many records
+   * it deleted (expired ones not yet swept may count). Must not miss a live record ("log out
+   * everywhere" relies on it).
+   */
+  deleteByUser(userId: string, exceptId?: string): Promise<number>;
+
+  /**
+   * Optional sweep: physically removes expired records and returns how many. Correctness never
+   * depends on it, since expiry is enforced by every other method; it only reclaims space. A
+   * database store must not scan live records (index `expiresAt`, or use native expiry).
+   */
+  deleteExpired?(now: number): Promise<number>;
+
+  /** Optional: release resources the store itself opened (not clients the app passed in). */
+  close?(): Promise<void>;
+}
+
+/** `min(absolute deadline, last activity + idle timeout)`: the one formula every part uses. */
+export function expiryOf(
+  lastSeenAt: number,
+  idleTimeout: number,
+  absoluteExpiresAt: number,
+): number {
+  return Math.min(absoluteExpiresAt, lastSeenAt + idleTimeout);
+}
+
+/**
+ * Applies a patch to a record in memory. For stores that keep records as plain objects (memory,
+ * file); database stores translate the same rules into one atomic statement.
+ */
+export function applyPatch(record: SessionRecord, patch: SessionPatch): SessionRecord {
+  const data: Record<string, string> = patch.clear ? {} : { ...record.data };
+  if (patch.set) Object.assign(data, patch.set);
+  if (patch.unset) for (const key of patch.unset) delete data[key];
+  return {
+    ...record,
+    data,
+    lastSeenAt: patch.lastSeenAt,
+    expiresAt: patch.expiresAt,
+    absoluteExpiresAt: patch.absoluteExpiresAt ?? record.absoluteExpiresAt,
+    idleTimeout: patch.idleTimeout ?? record.idleTimeout,
+  };
+}

@@ -1,0 +1,147 @@
+import { applyPatch, type SessionPatch, type SessionRecord, type Store } from '../core/store.js';
+
+/** Options of {@link memoryStore}. */
+export interface MemoryStoreOptions {
+  /**
+   * Upper bound on stored sessions. When a create would exceed it, the least recently used session
+   * is evicted (its user is logged out). Default 100 000 (roughly 100 MB of small sessions).
+   * Eviction makes a flood of new sessions able to push real users out: put a rate limit in front of
+   * session creation if that matters, or use a persistent store.
+   */
+  readonly maxSessions?: number;
+}
+
+/** A memory store plus the sweep control only it has. */
+export interface MemoryStore extends Store {
+  /** Number of records held, expired ones not yet swept included. */
+  readonly size: number;
+  /**
+   * Starts sweeping expired records every `intervalMs` (timer unref'd, so it never keeps the process
+   * alive). Returns a function that stops it. Optional: expiry is enforced on every read anyway.
+   */
+  startSweep(intervalMs: number, now?: () => number): () => void;
+}
+
+function copy(record: SessionRecord): SessionRecord {
+  return { ...record, data: { ...record.data }, meta: { ...record.meta } };
+}
+
+/**
+ * Sessions in this process's memory: for tests, development and single-process apps that accept
+ * losing every session on restart. Every operation completes within one tick, so patches are
+ * atomic by construction. Records are copied in and out: callers can never mutate stored state.
+ * No timer is started unless you call `startSweep`.
+ */
+export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
+  const maxSessions = options.maxSessions ?? 100_000;
+  if (!Number.isInteger(maxSessions) || maxSessions < 1) {
+    throw new TypeError(
+      `memoryStore: maxSessions must be a positive integer, got ${String(maxSessions)}`,
+    );
+  }
+  // Map iteration order is insertion order; re-inserting on use keeps the least recently used first.
+  const records = new Map<string, SessionRecord>();
+  const byUser = new Map<string, Set<string>>();
+
+  function live(id: string, now: number): SessionRecord | undefined {
+    const record = records.get(id);
+    if (record === undefined) return undefined;
+    if (record.expiresAt <= now) {
+      remove(id);
+      return undefined;
+    }
+    return record;
+  }
+
+  function remove(id: string): boolean {
+    const record = records.get(id);
+    if (record === undefined) return false;
+    records.delete(id);
+    if (record.userId !== null) {
+      const ids = byUser.get(record.userId);
+      ids?.delete(id);
+      if (ids?.size === 0) byUser.delete(record.userId);
+    }
+    return true;
+  }
+
+  function put(record: SessionRecord): void {
+    records.delete(record.id);
+    records.set(record.id, record);
+  }
+
+  const store: MemoryStore = {
+    get size() {
+      return records.size;
+    },
+
+    get(id, now) {
+      const record = live(id, now);
+      if (record === undefined) return Promise.resolve(null);
+      put(record); // mark as recently used
+      return Promise.resolve(copy(record));
+    },
+
+    create(record, now) {
+      if (live(record.id, now) !== undefined) return Promise.resolve(false);
+      while (records.size >= maxSessions) {
+        const oldest = records.keys().next().value;
+        if (oldest === undefined) break;
+        remove(oldest);
+      }
+      put(copy(record));
+      if (record.userId !== null) {
+        let ids = byUser.get(record.userId);
+        if (ids === undefined) byUser.set(record.userId, (ids = new Set()));
+        ids.add(record.id);
+      }
+      return Promise.resolve(true);
+    },
+
+    update(id: string, patch: SessionPatch, now: number) {
+      const record = live(id, now);
+      if (record === undefined) return Promise.resolve(false);
+      put(applyPatch(record, patch));
+      return Promise.resolve(true);
+    },
+
+    delete(id) {
+      remove(id);
+      return Promise.resolve();
+    },
+
+    listByUser(userId, now) {
+      const result: SessionRecord[] = [];
+      for (const id of byUser.get(userId) ?? []) {
+        const record = live(id, now);
+        if (record !== undefined) result.push(copy(record));
+      }
+      return Promise.resolve(result);
+    },
+
+    deleteByUser(userId, exceptId) {
+      let count = 0;
+      for (const id of [...(byUser.get(userId) ?? [])]) {
+        if (id !== exceptId && remove(id)) count++;
+      }
+      return Promise.resolve(count);
+    },
+
+    deleteExpired(now) {
+      let count = 0;
+      for (const [id, record] of records) {
+        if (record.expiresAt <= now && remove(id)) count++;
+      }
+      return Promise.resolve(count);
+    },
+
+    startSweep(intervalMs, now = Date.now) {
+      const timer = setInterval(() => void store.deleteExpired?.(now()), intervalMs);
+      timer.unref();
+      return () => {
+        clearInterval(timer);
+      };
+    },
+  };
+  return store;
+}
