@@ -131,7 +131,8 @@ function duration(value: Duration, what: string): number {
   }
 }
 
-function resolveCookie(cookie: CookieOptions = {}): ResolvedCookieOptions {
+/** Applies cookie defaults and validates them (shared with sealed-cookie sessions). */
+export function resolveCookie(cookie: CookieOptions = {}): ResolvedCookieOptions {
   const d = DEFAULTS.cookie;
   const domain = cookie.domain;
   const resolved: ResolvedCookieOptions = {
