@@ -5,11 +5,11 @@ import type { RequestInfo, Session, SessionData, SessionProvider } from '../core
 import { commitBeforeHeaders } from './commit-response.js';
 
 /** A node:http request with its session attached by {@link withSession}. */
-export type SessionRequest<Data extends SessionData = SessionData> = IncomingMessage & {
+export type SessionRequest<Data extends object = SessionData> = IncomingMessage & {
   readonly session: Session<Data>;
 };
 
-export type SessionHandler<Data extends SessionData = SessionData> = (
+export type SessionHandler<Data extends object = SessionData> = (
   req: SessionRequest<Data>,
   res: ServerResponse,
 ) => void | Promise<void>;
@@ -80,7 +80,7 @@ export function sendError(error: unknown, res: ServerResponse): void {
  *   res.end(`views: ${views}`);
  * }));
  */
-export function withSession<Data extends SessionData = SessionData>(
+export function withSession<Data extends object = SessionData>(
   sessions: SessionProvider<Data>,
   handler: SessionHandler<Data>,
   options: NodeAdapterOptions = {},

@@ -25,7 +25,7 @@ export interface UserSession {
 }
 
 /** The session manager returned by {@link createSessions}. */
-export interface Sessions<Data extends SessionData = SessionData> extends SessionProvider<Data> {
+export interface Sessions<Data extends object = SessionData> extends SessionProvider<Data> {
   /** The validated, frozen options in force. */
   readonly options: ResolvedOptions;
   /** Live sessions of a user, most recently used first. */
@@ -67,7 +67,7 @@ function toUserSession(record: SessionRecord): UserSession {
  * @example
  * const sessions = createSessions<{ cart: string[] }>({ store: memoryStore() });
  */
-export function createSessions<Data extends SessionData = SessionData>(
+export function createSessions<Data extends object = SessionData>(
   options: SessionOptions,
 ): Sessions<Data> {
   const resolved = resolveOptions(options);

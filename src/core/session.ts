@@ -13,7 +13,10 @@ import { generateToken, hashToken, isWellFormedToken, publicIdOf } from './token
 import type { Duration } from './duration.js';
 import { toMilliseconds } from './duration.js';
 
-/** The shape of an app's session data: JSON-serializable values by key. */
+/**
+ * The default shape of session data: JSON-serializable values by key. Apps usually pass their own
+ * interface instead (`createSessions<{ cart: string[] }>()`); any object type works.
+ */
 export type SessionData = Record<string, unknown>;
 
 /** What an adapter tells the core about the request. */
@@ -90,7 +93,7 @@ export interface SessionTimeouts {
  *
  * Calling a mutating method after the response was sent throws SessionStateError.
  */
-export interface Session<Data extends SessionData = SessionData> {
+export interface Session<Data extends object = SessionData> {
   get<K extends keyof Data & string>(key: K): Promise<Data[K] | undefined>;
   set<K extends keyof Data & string>(key: K, value: Data[K]): Promise<void>;
   has(key: keyof Data & string): Promise<boolean>;
@@ -135,7 +138,7 @@ export interface Session<Data extends SessionData = SessionData> {
  * What adapters need from a session manager. `createSessions()` and `createCookieSessions()` both
  * provide it, so every adapter works with both.
  */
-export interface SessionProvider<Data extends SessionData = SessionData> {
+export interface SessionProvider<Data extends object = SessionData> {
   /** Whether X-Forwarded-Proto / X-Forwarded-For are trusted (see `SessionOptions.trustProxy`). */
   readonly trustProxy: boolean;
   /** The session of one request. Cheap: nothing is read until the session is first used. */
@@ -208,7 +211,7 @@ function nullObject<T>(source?: Readonly<Record<string, T>>): Record<string, T> 
  * concurrent request writing other keys keeps its writes, and a session destroyed meanwhile stays
  * destroyed.
  */
-export class StoreSession<Data extends SessionData = SessionData> implements Session<Data> {
+export class StoreSession<Data extends object = SessionData> implements Session<Data> {
   readonly #ctx: SessionContext;
   readonly #request: RequestInfo;
   #loading: Promise<void> | null = null;
@@ -301,13 +304,13 @@ export class StoreSession<Data extends SessionData = SessionData> implements Ses
 
   async keys(): Promise<(keyof Data & string)[]> {
     await this.load();
-    return Object.keys(this.#data);
+    return Object.keys(this.#data) as (keyof Data & string)[];
   }
 
   async entries(): Promise<[keyof Data & string, Data[keyof Data & string]][]> {
     await this.load();
     return Object.entries(this.#data).map(([k, text]) => [
-      k,
+      k as keyof Data & string,
       JSON.parse(text) as Data[keyof Data & string],
     ]);
   }

@@ -18,7 +18,10 @@ export async function listen(handler: RequestListener | Server): Promise<TestSer
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
+        server.close((error) => {
+          if (error) reject(error);
+          else resolve();
+        });
       }),
   };
 }
@@ -64,7 +67,11 @@ export class Client {
 }
 
 /** Parses one Set-Cookie line into its value and lower-cased attributes. */
-export function parseSetCookie(line: string): { name: string; value: string; attributes: Map<string, string> } {
+export function parseSetCookie(line: string): {
+  name: string;
+  value: string;
+  attributes: Map<string, string>;
+} {
   const [pair = '', ...rest] = line.split(';');
   const eq = pair.indexOf('=');
   const attributes = new Map<string, string>();

@@ -9,13 +9,17 @@ export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127
  * (run the suite), or a skip message when it fails. Under CI=true an unreachable service is a
  * failure, never a skip: the suite must not go green by testing nothing.
  */
-export async function requireService(name: string, probe: () => Promise<unknown>): Promise<string | false> {
+export async function requireService(
+  name: string,
+  probe: () => Promise<unknown>,
+): Promise<string | false> {
   try {
     await probe();
     return false;
   } catch (error) {
     const message = `${name} is not reachable (${(error as Error).message}); its tests are SKIPPED`;
-    if (process.env.CI === 'true') throw new Error(`${message.replace('SKIPPED', 'required under CI=true')}`);
+    if (process.env.CI === 'true')
+      throw new Error(message.replace('SKIPPED', 'required under CI=true'));
     console.warn(`\n!!!! ${message} !!!!\n`);
     return message;
   }

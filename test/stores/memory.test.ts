@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { memoryStore } from '../../src/stores/memory.js';
+import { sampleRecord, storeConformance } from '../../src/testing/conformance.js';
+
+storeConformance('memory', { setup: () => memoryStore() });
+
+describe('memory store', () => {
+  it('evicts the least recently used session beyond maxSessions', async () => {
+    const store = memoryStore({ maxSessions: 3 });
+    const now = Date.now();
+    const [a, b, c, d] = [sampleRecord(), sampleRecord(), sampleRecord(), sampleRecord()];
+    for (const r of [a, b, c]) await store.create(r, now);
+    await store.get(a.id, now); // a is now the most recently used
+    await store.create(d, now);
+    assert.equal(store.size, 3);
+    assert.equal(await store.get(b.id, now), null, 'b was least recently used');
+    assert.notEqual(await store.get(a.id, now), null);
+    assert.notEqual(await store.get(d.id, now), null);
+  });
+
+  it('drops evicted sessions from the per-user index', async () => {
+    const store = memoryStore({ maxSessions: 1 });
+    const now = Date.now();
+    await store.create(sampleRecord({ userId: 'u' }), now);
+    await store.create(sampleRecord({ userId: 'v' }), now);
+    assert.deepEqual(await store.listByUser('u', now), []);
+  });
+
+  it('rejects a nonsensical bound', () => {
+    assert.throws(() => memoryStore({ maxSessions: 0 }), /maxSessions/);
+  });
+
+  it('sweeps on a timer only when asked, and stops', async () => {
+    const store = memoryStore();
+    let time = Date.now();
+    await store.create(sampleRecord({ expiresAt: time + 10 }), time);
+    const stop = store.startSweep(5, () => time);
+    time += 1000;
+    await new Promise((r) => setTimeout(r, 30));
+    stop();
+    assert.equal(store.size, 0);
+  });
+});
