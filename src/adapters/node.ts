@@ -93,7 +93,7 @@ export function withSession<Data extends object = SessionData>(
   const { trustProxy } = sessions;
   return (req, res) => {
     const session = sessions.fromRequest(requestInfo(req, trustProxy));
-    Object.defineProperty(req, 'session', { value: session, enumerable: true });
+    (req as { session?: Session<Data> }).session = session;
     commitBeforeHeaders(
       res,
       () => sessions.commit(session),

@@ -2,10 +2,20 @@ import { StoreUnavailableError } from './errors.js';
 import type { SessionEventEmitter } from './events.js';
 import type { Store } from './store.js';
 
+interface Pending {
+  readonly deadline: number;
+  readonly operation: string;
+  readonly reject: (error: StoreUnavailableError) => void;
+}
+
 /**
  * Runs store operations with a deadline and turns every failure into a StoreUnavailableError
  * (keeping the driver's error as `cause`), so callers handle exactly one kind of infrastructure
  * error and the request fails closed.
+ *
+ * One shared watchdog timer (unref'd, running only while operations are pending) checks deadlines
+ * every quarter of the timeout, instead of a timer per operation: an overdue operation fails
+ * between 1x and 1.25x `timeout` after it started.
  *
  * Hazard: a timed-out operation is abandoned, not cancelled; the backend may still apply it.
  * Every store operation is idempotent or conditional, so a late write cannot resurrect anything.
@@ -15,28 +25,63 @@ export function guardStore(
   timeout: number,
   events: SessionEventEmitter,
 ): <T>(operation: string, run: (store: Store) => Promise<T>) => Promise<T> {
-  return async function call<T>(operation: string, run: (s: Store) => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          reject(
-            new StoreUnavailableError(operation, {
-              message: `session store did not answer ${operation} within ${timeout} ms`,
-            }),
-          );
-        }, timeout);
-      });
-      return await Promise.race([run(store), deadline]);
-    } catch (error) {
-      const wrapped =
-        error instanceof StoreUnavailableError
-          ? error
-          : new StoreUnavailableError(operation, { cause: error });
-      events.emit('store-error', { operation, error: wrapped });
-      throw wrapped;
-    } finally {
-      clearTimeout(timer);
+  const pending = new Set<Pending>();
+  let watchdog: NodeJS.Timeout | undefined;
+
+  function sweep(): void {
+    const now = performance.now();
+    for (const entry of pending) {
+      if (entry.deadline > now) continue;
+      pending.delete(entry);
+      entry.reject(
+        new StoreUnavailableError(entry.operation, {
+          message: `session store did not answer ${entry.operation} within ${timeout} ms`,
+        }),
+      );
     }
+    if (pending.size === 0 && watchdog !== undefined) {
+      clearInterval(watchdog);
+      watchdog = undefined;
+    }
+  }
+
+  function fail(operation: string, error: unknown): StoreUnavailableError {
+    const wrapped =
+      error instanceof StoreUnavailableError ? error : new StoreUnavailableError(operation, { cause: error });
+    events.emit('store-error', { operation, error: wrapped });
+    return wrapped;
+  }
+
+  return function call<T>(operation: string, run: (s: Store) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const entry: Pending = {
+        deadline: performance.now() + timeout,
+        operation,
+        reject: (error) => {
+          reject(fail(operation, error));
+        },
+      };
+      pending.add(entry);
+      if (watchdog === undefined) {
+        watchdog = setInterval(sweep, Math.max(1, Math.floor(timeout / 4)));
+        watchdog.unref();
+      }
+      const settle = (): boolean => pending.delete(entry);
+      let result: Promise<T>;
+      try {
+        result = run(store);
+      } catch (error) {
+        if (settle()) reject(fail(operation, error));
+        return;
+      }
+      result.then(
+        (value) => {
+          if (settle()) resolve(value);
+        },
+        (error: unknown) => {
+          if (settle()) reject(fail(operation, error));
+        },
+      );
+    });
   };
 }

@@ -215,6 +215,7 @@ export class StoreSession<Data extends object = SessionData> implements Session<
   readonly #ctx: SessionContext;
   readonly #request: RequestInfo;
   #loading: Promise<void> | null = null;
+  #loaded = false;
   #cookiePresent = false;
   /** The token the client will hold after this response; null until one is needed. */
   #token: string | null = null;
@@ -426,7 +427,9 @@ export class StoreSession<Data extends object = SessionData> implements Session<
   // ---- loading and committing ---------------------------------------------------------------
 
   load(): Promise<void> {
-    this.#loading ??= this.#load();
+    this.#loading ??= this.#load().then(() => {
+      this.#loaded = true;
+    });
     return this.#loading;
   }
 
@@ -471,28 +474,37 @@ export class StoreSession<Data extends object = SessionData> implements Session<
       this.#committed = true;
       return NO_CHANGE;
     }
-    return this.#commit();
+    // Still loading (or the load failed: then this rejects with StoreUnavailableError).
+    if (!this.#loaded) return this.#loading.then(() => this.#commitLoaded());
+    return this.#commitLoaded();
   }
 
-  async #commit(): Promise<CommitResult> {
-    await this.#loading;
+  /** Writes what must be written; synchronous when nothing must (the common read-only request). */
+  #commitLoaded(): CommitResult | Promise<CommitResult> {
     this.#committed = true;
-    const o = this.#ctx.options;
-    const now = o.now();
+    const now = this.#ctx.options.now();
     const record = this.#record;
-    let setCookie: string | null = null;
     if (record !== null) {
       const dirty = this.#isDirty();
-      if (dirty || now - record.lastSeenAt >= o.touchInterval) {
-        const patch = this.#patch(record, now, dirty);
-        const applied = await this.#ctx.call('update', (s) => s.update(record.id, patch, now));
+      if (!dirty && now - record.lastSeenAt < this.#ctx.options.touchInterval) return this.#result(now);
+      const patch = this.#patch(record, now, dirty);
+      return this.#ctx.call('update', (s) => s.update(record.id, patch, now)).then((applied) => {
         if (!applied) this.#ctx.events.emit('write-refused', { session: publicIdOf(record.id) });
-      }
-      if (this.#cookie === 'set' && this.#token !== null)
-        setCookie = this.#cookieFor(this.#record ?? record, now);
-    } else if (this.#pending.userId !== null || Object.keys(this.#data).length > 0) {
-      const created = await this.#create(now);
-      setCookie = this.#cookieFor(created, now);
+        return this.#result(now);
+      });
+    }
+    if (this.#pending.userId === null && Object.keys(this.#data).length === 0) return this.#result(now);
+    return this.#create(now).then(() => {
+      this.#cookie = 'set';
+      return this.#result(now);
+    });
+  }
+
+  #result(now: number): CommitResult {
+    const o = this.#ctx.options;
+    let setCookie: string | null = null;
+    if (this.#record !== null) {
+      if (this.#cookie === 'set') setCookie = this.#cookieFor(this.#record, now);
     } else if (this.#cookie === 'clear') {
       setCookie = clearCookie(o.cookie);
     }

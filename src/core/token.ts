@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import { createHash, randomBytes } from 'node:crypto';
 
 /**
@@ -22,10 +23,16 @@ export function isWellFormedToken(value: string): boolean {
   return TOKEN_PATTERN.test(value);
 }
 
+// crypto.hash (Node >= 20.12) skips allocating a Hash object: about twice as fast for short input.
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
 /** The store key for a token: SHA-256, hex. */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return oneShotHash === undefined
+    ? createHash('sha256').update(token).digest('hex')
+    : oneShotHash('sha256', token, 'hex');
 }
+
 
 /**
  * The short public id of a session (a prefix of its store key): safe to show in a "your devices"

@@ -22,14 +22,22 @@ export interface MemoryStore extends Store {
   startSweep(intervalMs: number, now?: () => number): () => void;
 }
 
-function copy(record: SessionRecord): SessionRecord {
-  return { ...record, data: { ...record.data }, meta: { ...record.meta } };
+/**
+ * Records are stored deeply frozen and replaced, never mutated, so `get` can hand out the stored
+ * object itself: no copy per read, and no caller can change what is stored.
+ */
+function frozen(record: SessionRecord): SessionRecord {
+  return Object.freeze({
+    ...record,
+    data: Object.freeze({ ...record.data }),
+    meta: Object.freeze({ ...record.meta }),
+  });
 }
 
 /**
  * Sessions in this process's memory: for tests, development and single-process apps that accept
  * losing every session on restart. Every operation completes within one tick, so patches are
- * atomic by construction. Records are copied in and out: callers can never mutate stored state.
+ * atomic by construction. Records handed out are frozen: callers can never mutate stored state.
  * No timer is started unless you call `startSweep`.
  */
 export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
@@ -79,7 +87,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       const record = live(id, now);
       if (record === undefined) return Promise.resolve(null);
       put(record); // mark as recently used
-      return Promise.resolve(copy(record));
+      return Promise.resolve(record);
     },
 
     create(record, now) {
@@ -89,7 +97,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
         if (oldest === undefined) break;
         remove(oldest);
       }
-      put(copy(record));
+      put(frozen(record));
       if (record.userId !== null) {
         let ids = byUser.get(record.userId);
         if (ids === undefined) byUser.set(record.userId, (ids = new Set()));
@@ -101,7 +109,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     update(id: string, patch: SessionPatch, now: number) {
       const record = live(id, now);
       if (record === undefined) return Promise.resolve(false);
-      put(applyPatch(record, patch));
+      // applyPatch returns a new record and data object; meta is shared with the frozen original.
+      const next = applyPatch(record, patch);
+      Object.freeze(next.data);
+      put(Object.freeze(next));
       return Promise.resolve(true);
     },
 
@@ -114,7 +125,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       const result: SessionRecord[] = [];
       for (const id of byUser.get(userId) ?? []) {
         const record = live(id, now);
-        if (record !== undefined) result.push(copy(record));
+        if (record !== undefined) result.push(record);
       }
       return Promise.resolve(result);
     },
