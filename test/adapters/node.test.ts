@@ -1,0 +1,4 @@
+import { nodeApp } from './apps.js';
+import { adapterScenarios } from './scenarios.js';
+
+adapterScenarios('node:http', nodeApp);
