@@ -47,7 +47,9 @@ export function guardStore(
 
   function fail(operation: string, error: unknown): StoreUnavailableError {
     const wrapped =
-      error instanceof StoreUnavailableError ? error : new StoreUnavailableError(operation, { cause: error });
+      error instanceof StoreUnavailableError
+        ? error
+        : new StoreUnavailableError(operation, { cause: error });
     events.emit('store-error', { operation, error: wrapped });
     return wrapped;
   }

@@ -486,14 +486,18 @@ export class StoreSession<Data extends object = SessionData> implements Session<
     const record = this.#record;
     if (record !== null) {
       const dirty = this.#isDirty();
-      if (!dirty && now - record.lastSeenAt < this.#ctx.options.touchInterval) return this.#result(now);
-      const patch = this.#patch(record, now, dirty);
-      return this.#ctx.call('update', (s) => s.update(record.id, patch, now)).then((applied) => {
-        if (!applied) this.#ctx.events.emit('write-refused', { session: publicIdOf(record.id) });
+      if (!dirty && now - record.lastSeenAt < this.#ctx.options.touchInterval)
         return this.#result(now);
-      });
+      const patch = this.#patch(record, now, dirty);
+      return this.#ctx
+        .call('update', (s) => s.update(record.id, patch, now))
+        .then((applied) => {
+          if (!applied) this.#ctx.events.emit('write-refused', { session: publicIdOf(record.id) });
+          return this.#result(now);
+        });
     }
-    if (this.#pending.userId === null && Object.keys(this.#data).length === 0) return this.#result(now);
+    if (this.#pending.userId === null && Object.keys(this.#data).length === 0)
+      return this.#result(now);
     return this.#create(now).then(() => {
       this.#cookie = 'set';
       return this.#result(now);

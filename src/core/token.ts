@@ -24,7 +24,9 @@ export function isWellFormedToken(value: string): boolean {
 }
 
 // crypto.hash (Node >= 20.12) skips allocating a Hash object: about twice as fast for short input.
-const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+const oneShotHash = (
+  crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }
+).hash;
 
 /** The store key for a token: SHA-256, hex. */
 export function hashToken(token: string): string {
@@ -32,7 +34,6 @@ export function hashToken(token: string): string {
     ? createHash('sha256').update(token).digest('hex')
     : oneShotHash('sha256', token, 'hex');
 }
-
 
 /**
  * The short public id of a session (a prefix of its store key): safe to show in a "your devices"
