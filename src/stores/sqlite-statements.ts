@@ -1,0 +1,64 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import type { SessionRow } from './sqlite-row.js';
+
+const COLUMNS =
+  'id, user_id, data, created_at, last_seen_at, absolute_expires_at, expires_at, ' +
+  'idle_timeout, persistent, meta, version';
+
+/** Every statement the store runs, prepared once per store. */
+export interface Statements {
+  readonly get: BetterSqlite3.Statement<[{ id: string; now: number }], SessionRow>;
+  readonly create: BetterSqlite3.Statement<[Record<string, string | number | null>]>;
+  readonly update: BetterSqlite3.Statement<[Record<string, string | number | null>]>;
+  readonly delete: BetterSqlite3.Statement<[string]>;
+  readonly listByUser: BetterSqlite3.Statement<[{ user: string; now: number }], SessionRow>;
+  readonly deleteByUser: BetterSqlite3.Statement<[{ user: string; except: string | null }]>;
+  readonly sweep: BetterSqlite3.Statement<[{ now: number; limit: number }]>;
+}
+
+/** Prepares every statement once, for a table name already checked by `checkTableName`. */
+export function prepareStatements(db: BetterSqlite3.Database, table: string): Statements {
+  const t = `"${table}"`;
+  const assignments = COLUMNS.split(', ')
+    .slice(1)
+    .map((c) => `${c} = excluded.${c}`)
+    .join(', ');
+  return {
+    get: db
+      .prepare<[{ id: string; now: number }], SessionRow>(
+        `SELECT ${COLUMNS} FROM ${t} WHERE id = @id AND expires_at > @now`,
+      )
+      .safeIntegers(false),
+    // One statement: insert, or replace a row that has expired; a live row is left untouched
+    // (changes = 0), which is how a collision is reported.
+    create: db.prepare(
+      `INSERT INTO ${t} (${COLUMNS}) VALUES (@${COLUMNS.split(', ').join(', @')}) ` +
+        `ON CONFLICT (id) DO UPDATE SET ${assignments} WHERE ${t}.expires_at <= @now`,
+    ),
+    // One statement, so it is atomic against every other connection: the patch is an RFC 7396
+    // merge patch (set keys carry their serialized string, unset keys null), applied by
+    // json_patch to the stored object. Values are JSON strings, so nothing is merged recursively
+    // and nothing written concurrently to other keys is lost. Rows that are expired, of another
+    // encoding, or not a JSON object are left alone (changes = 0), never upserted.
+    update: db.prepare(
+      `UPDATE ${t} SET ` +
+        "data = json_patch(CASE WHEN @clear THEN '{}' ELSE data END, @patch), " +
+        'last_seen_at = @lastSeenAt, expires_at = @expiresAt, ' +
+        'absolute_expires_at = coalesce(@absoluteExpiresAt, absolute_expires_at), ' +
+        'idle_timeout = coalesce(@idleTimeout, idle_timeout) ' +
+        'WHERE id = @id AND expires_at > @now AND version = @version ' +
+        "AND CASE WHEN json_valid(data) THEN json_type(data) = 'object' ELSE 0 END",
+    ),
+    delete: db.prepare(`DELETE FROM ${t} WHERE id = ?`),
+    listByUser: db
+      .prepare<[{ user: string; now: number }], SessionRow>(
+        `SELECT ${COLUMNS} FROM ${t} WHERE user_id = @user AND expires_at > @now`,
+      )
+      .safeIntegers(false),
+    deleteByUser: db.prepare(`DELETE FROM ${t} WHERE user_id = @user AND id IS NOT @except`),
+    sweep: db.prepare(
+      `DELETE FROM ${t} WHERE rowid IN ` +
+        `(SELECT rowid FROM ${t} WHERE expires_at <= @now LIMIT @limit)`,
+    ),
+  };
+}
