@@ -1,11 +1,16 @@
-// The smallest Latchkey app: node:http, the memory store, a visit counter and a login toggle.
-// Run it with `npm start`, then open http://localhost:3000 (Secure cookies work on localhost).
+// The smallest Latchkey app: node:http, the embedded SQLite store, a visit counter and a login
+// toggle. Run it with `npm start`, then open http://localhost:3000 (Secure cookies work on
+// localhost). Sessions live in ./data/sessions.db (LATCHKEY_DATA_DIR), so they survive restarts.
 import { createServer } from 'node:http';
 import { createSessions } from 'latchkey';
 import { withSession } from 'latchkey/node';
-import { memoryStore } from 'latchkey/stores/memory';
+import { join } from 'node:path';
+import { sqliteStore } from 'latchkey/stores/sqlite';
 
-const sessions = createSessions<{ visits: number }>({ store: memoryStore() });
+const dataDir = process.env.LATCHKEY_DATA_DIR ?? 'data';
+const store = sqliteStore({ database: join(dataDir, 'sessions.db') });
+await store.ready(); // open the file and create the schema now, not on the first request
+const sessions = createSessions<{ visits: number }>({ store });
 
 const server = createServer(
   withSession(sessions, async (req, res) => {

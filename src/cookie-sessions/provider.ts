@@ -12,9 +12,7 @@ import { Revocations } from './revocation.js';
 import { SealedSession, type CookieSessionContext } from './session.js';
 
 /** The provider returned by {@link createCookieSessions}; give it to any Latchkey adapter. */
-export interface CookieSessions<
-  Data extends SessionData = SessionData,
-> extends SessionProvider<Data> {
+export interface CookieSessions<Data extends object = SessionData> extends SessionProvider<Data> {
   /** Ids of the keys in the ring, newest (sealing) first. Safe to log. */
   readonly keyIds: readonly string[];
   /** True when `revocation` is configured. */
@@ -62,7 +60,7 @@ const LOCAL_HOSTS = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/i;
  * const sessions = createCookieSessions<{ cart: string[] }>({ keys: [process.env.SESSION_KEY!] });
  * http.createServer(withSession(sessions, handler));
  */
-export function createCookieSessions<Data extends SessionData = SessionData>(
+export function createCookieSessions<Data extends object = SessionData>(
   options: CookieSessionOptions,
 ): CookieSessions<Data> {
   const { base, ring, revocation } = resolveCookieSessionOptions(options);

@@ -71,7 +71,7 @@ function assertKey(key: string): void {
  * - Without `revocation`, logout, `regenerate` and `bindUser` only replace the client's cookie:
  *   a copy of the old value stays valid until its own expiry. With it, the old value is dead.
  */
-export class SealedSession<Data extends SessionData = SessionData> implements Session<Data> {
+export class SealedSession<Data extends object = SessionData> implements Session<Data> {
   readonly #ctx: CookieSessionContext;
   readonly #request: RequestInfo;
   #loading: Promise<void> | null = null;
@@ -155,13 +155,13 @@ export class SealedSession<Data extends SessionData = SessionData> implements Se
 
   async keys(): Promise<(keyof Data & string)[]> {
     await this.load();
-    return Object.keys(this.#data);
+    return Object.keys(this.#data) as (keyof Data & string)[];
   }
 
   async entries(): Promise<[keyof Data & string, Data[keyof Data & string]][]> {
     await this.load();
     return Object.entries(this.#data).map(([k, text]) => [
-      k,
+      k as keyof Data & string,
       JSON.parse(text) as Data[keyof Data & string],
     ]);
   }

@@ -13,7 +13,8 @@ interface Pending {
  * (keeping the driver's error as `cause`), so callers handle exactly one kind of infrastructure
  * error and the request fails closed.
  *
- * One shared watchdog timer (unref'd, running only while operations are pending) checks deadlines
+ * One shared watchdog timer (running only while operations are pending, so it keeps the process
+ * alive exactly as long as an operation could still time out) checks deadlines
  * every quarter of the timeout, instead of a timer per operation: an overdue operation fails
  * between 1x and 1.25x `timeout` after it started.
  *
@@ -66,7 +67,6 @@ export function guardStore(
       pending.add(entry);
       if (watchdog === undefined) {
         watchdog = setInterval(sweep, Math.max(1, Math.floor(timeout / 4)));
-        watchdog.unref();
       }
       const settle = (): boolean => pending.delete(entry);
       let result: Promise<T>;

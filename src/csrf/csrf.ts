@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { ConfigurationError } from '../core/errors.js';
-import type { Session } from '../core/session.js';
+import type { Session, SessionData } from '../core/session.js';
 import { isSimpleContentType } from './content-type.js';
 import { checkOrigin, normalizeOrigin, type OriginPolicy } from './origin.js';
 import { currentSecret, ensureSecret, maskSecret, tokenMatches } from './token.js';
@@ -48,7 +48,7 @@ export type CsrfVerdict =
   { readonly ok: true } | { readonly ok: false; readonly reason: CsrfReason };
 
 /** What {@link Csrf.verify} needs from a request; adapters build it. */
-export interface CsrfRequest {
+export interface CsrfRequest<D extends object = SessionData> {
   /** The HTTP method, any case. */
   readonly method: string;
   /** Reads a request header by lower-case name (the first value if repeated). */
@@ -65,7 +65,7 @@ export interface CsrfRequest {
    */
   readonly json?: boolean | undefined;
   /** The request's session. Read only when a token must be checked; never written. */
-  readonly session: Session;
+  readonly session: Session<D>;
 }
 
 /** Payload of the `rejected` event. Carries no token and no session id. */
@@ -85,7 +85,7 @@ export interface Csrf {
    * the JSON content-type rule when `json` is set, then layer 2 (token). Never throws for hostile
    * input; rejects only if the session store fails (StoreUnavailableError: answer 503).
    */
-  verify(request: CsrfRequest): Promise<CsrfVerdict>;
+  verify<D extends object>(request: CsrfRequest<D>): Promise<CsrfVerdict>;
   /**
    * A fresh masked token for `session`: different on every call (BREACH), all valid until the
    * session ends or its user logs in again. Put it in a hidden `_csrf` field or a `<meta>` tag;
@@ -93,7 +93,7 @@ export interface Csrf {
    * call it on pages with forms (including the login form, SEC-45), before sending the response.
    * @throws SessionStateError after the response was sent.
    */
-  token(session: Session): Promise<string>;
+  token<D extends object>(session: Session<D>): Promise<string>;
   /** Listens for refused requests (for logging and alerting). A throwing listener is ignored. */
   on(event: 'rejected', listener: (event: CsrfRejectedEvent) => void): this;
   off(event: 'rejected', listener: (event: CsrfRejectedEvent) => void): this;
@@ -173,7 +173,11 @@ export function createCsrf(options: CsrfOptions = {}): Csrf {
   };
   const emitter = new EventEmitter();
 
-  const refuse = (request: CsrfRequest, method: string, reason: CsrfReason): CsrfVerdict => {
+  const refuse = (
+    request: Pick<CsrfRequest, 'path'>,
+    method: string,
+    reason: CsrfReason,
+  ): CsrfVerdict => {
     if (emitter.listenerCount('rejected') > 0) {
       const event: CsrfRejectedEvent = { reason, method, path: request.path };
       try {
@@ -187,7 +191,7 @@ export function createCsrf(options: CsrfOptions = {}): Csrf {
     return { ok: false, reason };
   };
 
-  const header = (request: CsrfRequest, name: string): string | undefined => {
+  const header = (request: Pick<CsrfRequest, 'header'>, name: string): string | undefined => {
     try {
       const value = request.header(name);
       return typeof value === 'string' ? value : undefined;
@@ -215,7 +219,7 @@ export function createCsrf(options: CsrfOptions = {}): Csrf {
       if (token === undefined || token === null || token === '') {
         return refuse(request, method, 'missing-token');
       }
-      const secret = await currentSecret(request.session);
+      const secret = await currentSecret(request.session as unknown as Session);
       if (secret === null || !tokenMatches(token, secret)) {
         return refuse(request, method, 'bad-token');
       }
@@ -223,7 +227,8 @@ export function createCsrf(options: CsrfOptions = {}): Csrf {
     },
 
     async token(session) {
-      return maskSecret(await ensureSecret(session));
+      // The secret lives under a reserved key outside the app's data type.
+      return maskSecret(await ensureSecret(session as unknown as Session));
     },
 
     on(event, listener) {

@@ -33,7 +33,7 @@ async function formField(c: Context, field: string): Promise<unknown> {
  * app.use(sessionMiddleware(sessions), csrfHono(csrf));
  * app.use('/api/*', csrfHono(csrf, { json: true }));
  */
-export function csrfHono<Data extends SessionData = SessionData>(
+export function csrfHono<Data extends object = SessionData>(
   csrf: Csrf,
   options: CsrfWrapperOptions = {},
 ): MiddlewareHandler<SessionEnv<Data>> {

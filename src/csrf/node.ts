@@ -1,12 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { ConfigurationError } from '../core/errors.js';
-import type { Session } from '../core/session.js';
+import type { Session, SessionData } from '../core/session.js';
 import type { Csrf } from './csrf.js';
 import { pathOf, rejection, type CsrfWrapperOptions } from './response.js';
 
 /** A request whose session was attached by `withSession` (latchkey/node). */
-type RequestWithSession = IncomingMessage & { readonly session: Session };
+type RequestWithSession<D extends object = SessionData> = IncomingMessage & {
+  readonly session: Session<D>;
+};
 
 /** Reads a node:http header by lower-case name, first value only. */
 export function nodeHeader(req: IncomingMessage, name: string): string | undefined {
@@ -36,7 +38,11 @@ export function nodeHeader(req: IncomingMessage, name: string): string | undefin
 export function csrfNode(
   csrf: Csrf,
   options: CsrfWrapperOptions = {},
-): (req: RequestWithSession, res: ServerResponse, bodyToken?: unknown) => Promise<boolean> {
+): <D extends object>(
+  req: RequestWithSession<D>,
+  res: ServerResponse,
+  bodyToken?: unknown,
+) => Promise<boolean> {
   const json = options.json === true;
   return async (req, res, bodyToken) => {
     const session = (req as Partial<RequestWithSession>).session;
