@@ -74,7 +74,7 @@ function expressRequestInfo(req: ExpressRequest, trustProxy: boolean): RequestIn
  *
  * @throws ConfigurationError at start-up when `sessions` is not a session manager.
  */
-export function sessionMiddleware<Data extends SessionData = SessionData>(
+export function sessionMiddleware<Data extends object = SessionData>(
   sessions: SessionProvider<Data>,
 ): RequestHandler {
   if (

@@ -13,7 +13,7 @@ import type {
  * `c.get('session')` as `Session<AppData>`. Combine it with your own bindings and variables by
  * intersection, e.g. `SessionEnv<AppData> & { Bindings: Env }`.
  */
-export interface SessionEnv<Data extends SessionData = SessionData> {
+export interface SessionEnv<Data extends object = SessionData> {
   Variables: { session: Session<Data> };
 }
 
@@ -94,7 +94,7 @@ function replaceResponse(c: Context, response: Response): void {
  *
  * @throws ConfigurationError at start-up when `sessions` is not a session manager.
  */
-export function sessionMiddleware<Data extends SessionData = SessionData>(
+export function sessionMiddleware<Data extends object = SessionData>(
   sessions: SessionProvider<Data>,
   options: HonoSessionOptions = {},
 ): MiddlewareHandler<SessionEnv<Data>> {
