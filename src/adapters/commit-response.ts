@@ -28,7 +28,6 @@ export function applyCommit(res: ServerResponse, result: CommitResult): void {
 }
 
 type Method = 'writeHead' | 'write' | 'end' | 'flushHeaders';
-const METHODS: readonly Method[] = ['writeHead', 'write', 'end', 'flushHeaders'];
 
 /** Moves headers passed to writeHead() onto the response, so ours merge with them instead of losing. */
 function liftWriteHeadHeaders(res: ServerResponse, args: unknown[]): unknown[] {
@@ -49,9 +48,23 @@ function liftWriteHeadHeaders(res: ServerResponse, args: unknown[]): unknown[] {
   return message === undefined ? [status] : [status, message];
 }
 
+/** True when a commit result changes the response at all. */
+function hasHeaders(result: CommitResult): boolean {
+  return result.setCookie !== null || result.vary || result.cacheControl !== null;
+}
+
+type Call = { readonly method: Method; readonly args: unknown[] };
+type Fn = (...args: unknown[]) => unknown;
+
 /**
- * Intercepts the response's first writeHead/write/end/flushHeaders, runs `commit` (unless the
- * response is a 5xx: a failed request saves nothing), then replays the calls in order.
+ * Intercepts the response's first writeHead/write/end/flushHeaders and runs `commit` then (unless
+ * the response is a 5xx: a failed request saves nothing). A synchronous commit (nothing to write,
+ * the common case) is applied at once and the call goes straight through. An asynchronous one
+ * holds that call and any later ones until it settles, then replays them in order; if it fails,
+ * nothing has been sent and `onFailure` answers instead.
+ *
+ * Hazard: after a failed commit the original methods are back in place; a stream still piping into
+ * the response would write into the error response. Touch the session before starting a pipe.
  */
 export function commitBeforeHeaders(
   res: ServerResponse,
@@ -60,66 +73,82 @@ export function commitBeforeHeaders(
 ): void {
   // Whatever is installed now (the prototype's methods, or another middleware's wrappers) is put
   // back untouched once the commit is done.
-  const target = res as unknown as Record<Method, (...args: unknown[]) => unknown>;
-  const original = Object.fromEntries(METHODS.map((m) => [m, target[m]])) as Record<
-    Method,
-    (...args: unknown[]) => unknown
-  >;
-  const queue: { method: Method; args: unknown[] }[] = [];
-  let state: 'waiting' | 'committing' | 'done' = 'waiting';
+  const target = res as unknown as Record<Method, Fn>;
+  const writeHead = target.writeHead;
+  const write = target.write;
+  const end = target.end;
+  const flushHeaders = target.flushHeaders;
+  const originalOf = (method: Method): Fn =>
+    method === 'writeHead'
+      ? writeHead
+      : method === 'write'
+        ? write
+        : method === 'end'
+          ? end
+          : flushHeaders;
+  let held: Call[] | undefined;
+  let pending: CommitResult | null = null;
 
   const restore = (): void => {
-    for (const method of METHODS) target[method] = original[method];
+    target.writeHead = writeHead;
+    target.write = write;
+    target.end = end;
+    target.flushHeaders = flushHeaders;
   };
 
-  const replay = (result: CommitResult | null): void => {
-    restore();
-    state = 'done';
-    let applied = false;
-    const applyOnce = (): void => {
-      if (applied || result === null || res.headersSent) return;
-      applied = true;
-      applyCommit(res, result);
-    };
-    for (const { method, args } of queue.splice(0)) {
-      const callArgs = method === 'writeHead' ? liftWriteHeadHeaders(res, args) : args;
-      applyOnce();
-      original[method].apply(res, callArgs);
+  /** Calls the original method, applying the commit's headers first if they are still due. */
+  const send = (method: Method, args: unknown[]): unknown => {
+    let callArgs = args;
+    if (pending !== null && !res.headersSent) {
+      if (method === 'writeHead') callArgs = liftWriteHeadHeaders(res, args);
+      applyCommit(res, pending);
+      pending = null;
     }
+    return originalOf(method).apply(res, callArgs);
   };
 
-  const fail = (error: unknown): void => {
-    restore();
-    state = 'done';
-    queue.length = 0;
-    onFailure(error);
-  };
-
-  const start = (status: number): void => {
-    state = 'committing';
-    if (status >= 500) {
-      replay(null);
-      return;
-    }
-    let result: CommitResult | Promise<CommitResult>;
-    try {
-      result = commit();
-    } catch (error) {
-      fail(error);
-      return;
-    }
-    if (result instanceof Promise) result.then(replay, fail);
-    else replay(result);
-  };
-
-  for (const method of METHODS) {
-    target[method] = function intercepted(...args: unknown[]): unknown {
-      if (state === 'done') return original[method].apply(res, args);
-      queue.push({ method, args });
-      if (state === 'waiting')
-        start(method === 'writeHead' && typeof args[0] === 'number' ? args[0] : res.statusCode);
+  const intercept = (method: Method): Fn =>
+    function intercepted(...args: unknown[]): unknown {
+      if (held !== undefined) {
+        held.push({ method, args });
+        return method === 'write' ? true : res;
+      }
+      const status =
+        method === 'writeHead' && typeof args[0] === 'number' ? args[0] : res.statusCode;
+      let outcome: CommitResult | Promise<CommitResult> | null = null;
+      try {
+        if (status < 500) outcome = commit();
+      } catch (error) {
+        restore();
+        onFailure(error);
+        return method === 'write' ? false : res;
+      }
+      if (!(outcome instanceof Promise)) {
+        restore();
+        if (outcome !== null && hasHeaders(outcome)) pending = outcome;
+        return send(method, args);
+      }
+      held = [{ method, args }];
+      outcome.then(
+        (result) => {
+          restore();
+          if (hasHeaders(result)) pending = result;
+          const calls = held ?? [];
+          held = undefined;
+          for (const call of calls) send(call.method, call.args);
+        },
+        (error: unknown) => {
+          restore();
+          held = undefined;
+          onFailure(error);
+        },
+      );
       // While the commit runs, behave as if written: chaining and stream backpressure keep working.
       return method === 'write' ? true : res;
     };
-  }
+
+  target.writeHead = intercept('writeHead');
+  target.write = intercept('write');
+  target.end = intercept('end');
+  target.flushHeaders = intercept('flushHeaders');
 }

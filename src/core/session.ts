@@ -189,15 +189,24 @@ function assertKey(key: string): void {
   }
 }
 
+/**
+ * Data objects already proven readable. Stores that hand out the same frozen object on every read
+ * (the memory store) are validated once, not on every request.
+ */
+const readable = new WeakSet<object>();
+
 /** A record's data is readable only if every value is JSON text. */
 function isReadable(record: SessionRecord): boolean {
-  if (typeof record.data !== 'object' || record.data === null) return false;
+  const { data } = record;
+  if (typeof data !== 'object' || data === null) return false;
+  if (readable.has(data)) return true;
   try {
-    for (const text of Object.values(record.data)) JSON.parse(text);
-    return true;
+    for (const key in data) JSON.parse(data[key] as string);
   } catch {
     return false;
   }
+  if (Object.isFrozen(data)) readable.add(data);
+  return true;
 }
 
 function nullObject<T>(source?: Readonly<Record<string, T>>): Record<string, T> {
@@ -547,14 +556,19 @@ export class StoreSession<Data extends object = SessionData> implements Session<
   #patch(record: SessionRecord, now: number, dirty: boolean): SessionPatch {
     const idleTimeout = this.#pending.idleTimeout ?? record.idleTimeout;
     const absoluteExpiresAt = this.#pending.absoluteExpiresAt ?? record.absoluteExpiresAt;
-    const base = { lastSeenAt: now, expiresAt: expiryOf(now, idleTimeout, absoluteExpiresAt) };
-    if (!dirty) return base;
+    const expiresAt = expiryOf(now, idleTimeout, absoluteExpiresAt);
+    if (!dirty) return { lastSeenAt: now, expiresAt };
+    // One fixed-shape literal (undefined for absent parts): cheaper than conditional spreads, and
+    // stores see a single object shape.
+    const changedTimeouts = this.#timeoutsChanged;
     return {
-      ...base,
-      ...(this.#cleared ? { clear: true } : {}),
-      ...(this.#set.size > 0 ? { set: Object.fromEntries(this.#set) } : {}),
-      ...(this.#unset.size > 0 ? { unset: [...this.#unset] } : {}),
-      ...(this.#timeoutsChanged ? { idleTimeout, absoluteExpiresAt } : {}),
+      clear: this.#cleared ? true : undefined,
+      set: this.#set.size > 0 ? Object.fromEntries(this.#set) : undefined,
+      unset: this.#unset.size > 0 ? [...this.#unset] : undefined,
+      lastSeenAt: now,
+      expiresAt,
+      absoluteExpiresAt: changedTimeouts ? absoluteExpiresAt : undefined,
+      idleTimeout: changedTimeouts ? idleTimeout : undefined,
     };
   }
 

@@ -61,16 +61,16 @@ export interface SessionRecord {
  */
 export interface SessionPatch {
   /** When true, every existing key is removed before `set` is applied (`session.clear()`). */
-  readonly clear?: boolean;
+  readonly clear?: boolean | undefined;
   /** Keys to write, with their serialized values. */
-  readonly set?: Readonly<Record<string, string>>;
+  readonly set?: Readonly<Record<string, string>> | undefined;
   /** Keys to remove. A key is never in both `set` and `unset`. */
-  readonly unset?: readonly string[];
+  readonly unset?: readonly string[] | undefined;
   readonly lastSeenAt: number;
   readonly expiresAt: number;
   /** Present only when the app changed this session's timeouts. */
-  readonly absoluteExpiresAt?: number;
-  readonly idleTimeout?: number;
+  readonly absoluteExpiresAt?: number | undefined;
+  readonly idleTimeout?: number | undefined;
 }
 
 export interface Store {
@@ -137,15 +137,21 @@ export function expiryOf(
  * file); database stores translate the same rules into one atomic statement.
  */
 export function applyPatch(record: SessionRecord, patch: SessionPatch): SessionRecord {
-  const data: Record<string, string> = patch.clear ? {} : { ...record.data };
-  if (patch.set) Object.assign(data, patch.set);
-  if (patch.unset) for (const key of patch.unset) delete data[key];
+  // Written for speed (this runs on every write of the memory and file stores): one spread, then a
+  // fixed-shape literal. Conditional spreads cost several times as much.
+  const data: Record<string, string> = patch.clear === true ? {} : { ...record.data };
+  if (patch.set !== undefined) Object.assign(data, patch.set);
+  if (patch.unset !== undefined) for (const key of patch.unset) delete data[key];
   return {
-    ...record,
+    id: record.id,
+    userId: record.userId,
     data,
+    createdAt: record.createdAt,
     lastSeenAt: patch.lastSeenAt,
-    expiresAt: patch.expiresAt,
     absoluteExpiresAt: patch.absoluteExpiresAt ?? record.absoluteExpiresAt,
+    expiresAt: patch.expiresAt,
     idleTimeout: patch.idleTimeout ?? record.idleTimeout,
+    persistent: record.persistent,
+    meta: record.meta,
   };
 }

@@ -3,8 +3,10 @@ import { applyPatch, type SessionPatch, type SessionRecord, type Store } from '.
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
   /**
-   * Upper bound on stored sessions. When a create would exceed it, the least recently used session
-   * is evicted (its user is logged out). Default 100 000 (roughly 100 MB of small sessions).
+   * Upper bound on stored sessions. When a create would exceed it, the least recently written
+   * session is evicted (its user is logged out). Reads do not reorder (that would cost a write per
+   * read); an active session is rewritten at least once per touch interval, so "least recently
+   * written" is "least recently used" to within that interval. Default 100 000 (roughly 100 MB of small sessions).
    * Eviction makes a flood of new sessions able to push real users out: put a rate limit in front of
    * session creation if that matters, or use a persistent store.
    */
@@ -47,7 +49,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       `memoryStore: maxSessions must be a positive integer, got ${String(maxSessions)}`,
     );
   }
-  // Map iteration order is insertion order; re-inserting on use keeps the least recently used first.
+  // Map iteration order is insertion order; re-inserting on every write keeps the least recently
+  // written record first.
   const records = new Map<string, SessionRecord>();
   const byUser = new Map<string, Set<string>>();
 
@@ -86,7 +89,6 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     get(id, now) {
       const record = live(id, now);
       if (record === undefined) return Promise.resolve(null);
-      put(record); // mark as recently used
       return Promise.resolve(record);
     },
 
@@ -112,7 +114,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       // applyPatch returns a new record and data object; meta is shared with the frozen original.
       const next = applyPatch(record, patch);
       Object.freeze(next.data);
-      put(Object.freeze(next));
+      // Move the record to the young end of the LRU order at most once a second: a Map delete and
+      // re-insert on every write is measurable, and eviction needs no finer order than that.
+      if (next.lastSeenAt - record.lastSeenAt >= 1000) records.delete(id);
+      records.set(id, Object.freeze(next));
       return Promise.resolve(true);
     },
 

@@ -6,15 +6,16 @@ import { sampleRecord, storeConformance } from '../../src/testing/conformance.js
 storeConformance('memory', { setup: () => memoryStore() });
 
 describe('memory store', () => {
-  it('evicts the least recently used session beyond maxSessions', async () => {
+  it('evicts the least recently written session beyond maxSessions', async () => {
     const store = memoryStore({ maxSessions: 3 });
     const now = Date.now();
     const [a, b, c, d] = [sampleRecord(), sampleRecord(), sampleRecord(), sampleRecord()];
     for (const r of [a, b, c]) await store.create(r, now);
-    await store.get(a.id, now); // a is now the most recently used
+    // A touch (an update) marks a as recently used; reads alone do not reorder.
+    await store.update(a.id, { lastSeenAt: now + 1000, expiresAt: a.expiresAt }, now + 1000);
     await store.create(d, now);
     assert.equal(store.size, 3);
-    assert.equal(await store.get(b.id, now), null, 'b was least recently used');
+    assert.equal(await store.get(b.id, now), null, 'b was least recently written');
     assert.notEqual(await store.get(a.id, now), null);
     assert.notEqual(await store.get(d.id, now), null);
   });
