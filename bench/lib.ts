@@ -148,3 +148,39 @@ export async function lostUpdates(
 export function formatRps(value: number): string {
   return Math.round(value).toLocaleString('en-US');
 }
+
+/** Latency percentiles in microseconds from `requests` requests, `concurrency` at a time. */
+export async function latency(
+  url: string,
+  path: string,
+  headers: Readonly<Record<string, string>>,
+  requests = 5000,
+  concurrency = 4,
+): Promise<{ p50: number; p99: number }> {
+  const { Agent, request } = await import('node:http');
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const samples: number[] = [];
+  const one = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const started = process.hrtime.bigint();
+      request(url + path, { agent, headers }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          samples.push(Number(process.hrtime.bigint() - started) / 1000);
+          resolve();
+        });
+      })
+        .on('error', reject)
+        .end();
+    });
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next++ < requests) await one();
+    }),
+  );
+  agent.destroy();
+  samples.sort((a, b) => a - b);
+  const at = (q: number): number => Math.round(samples[Math.floor(q * (samples.length - 1))] ?? 0);
+  return { p50: at(0.5), p99: at(0.99) };
+}

@@ -14,22 +14,94 @@ export interface Suite {
   readonly targets: readonly BenchTarget[];
 }
 
+const NODE_BARE = 'node:http bare';
+const EXPRESS_BARE = 'Express 5 bare';
+
 export const suites: Record<string, Suite> = {
   core: {
     title: 'node:http and Express, memory stores',
     targets: [
-      { name: 'node:http bare', script: 'node-bare.ts', bare: true },
+      { name: NODE_BARE, script: 'node-bare.ts', bare: true },
       {
         name: 'node:http + Latchkey (memory)',
         script: 'node-latchkey.ts',
-        baseline: 'node:http bare',
+        baseline: NODE_BARE,
         lostUpdates: true,
       },
-      { name: 'Express 5 bare', script: 'express-bare.ts', bare: true },
+      { name: EXPRESS_BARE, script: 'express-bare.ts', bare: true },
       {
         name: 'Express 5 + express-session (MemoryStore)',
         script: 'express-session.ts',
-        baseline: 'Express 5 bare',
+        baseline: EXPRESS_BARE,
+        lostUpdates: true,
+      },
+    ],
+  },
+  frameworks: {
+    title: 'Frameworks: bare, Latchkey (memory store), and the usual session library',
+    targets: [
+      { name: EXPRESS_BARE, script: 'express-bare.ts', bare: true },
+      { name: 'Express 5 + Latchkey', script: 'express-latchkey.ts', baseline: EXPRESS_BARE },
+      { name: 'Express 5 + express-session', script: 'express-session.ts', baseline: EXPRESS_BARE },
+      { name: 'Fastify 5 bare', script: 'fastify-bare.ts', bare: true },
+      { name: 'Fastify 5 + Latchkey', script: 'fastify-latchkey.ts', baseline: 'Fastify 5 bare' },
+      {
+        name: 'Fastify 5 + @fastify/session',
+        script: 'fastify-session.ts',
+        baseline: 'Fastify 5 bare',
+      },
+      { name: 'Hono 4 bare', script: 'hono-bare.ts', bare: true },
+      { name: 'Hono 4 + Latchkey', script: 'hono-latchkey.ts', baseline: 'Hono 4 bare' },
+    ],
+  },
+  stores: {
+    title: 'Stores on node:http, and Latchkey + Redis against express-session + connect-redis',
+    targets: [
+      { name: NODE_BARE, script: 'node-bare.ts', bare: true },
+      { name: 'Latchkey memory', script: 'node-latchkey.ts', baseline: NODE_BARE },
+      {
+        name: 'Latchkey SQLite (file, WAL)',
+        script: 'node-latchkey.ts',
+        env: { BENCH_STORE: 'sqlite' },
+        baseline: NODE_BARE,
+      },
+      {
+        name: 'Latchkey Redis (ioredis)',
+        script: 'node-latchkey.ts',
+        env: { BENCH_STORE: 'redis' },
+        baseline: NODE_BARE,
+        lostUpdates: true,
+      },
+      {
+        name: 'Latchkey PostgreSQL',
+        script: 'node-latchkey.ts',
+        env: { BENCH_STORE: 'postgres' },
+        baseline: NODE_BARE,
+      },
+      {
+        name: 'Latchkey file',
+        script: 'node-latchkey.ts',
+        env: { BENCH_STORE: 'file' },
+        baseline: NODE_BARE,
+      },
+      {
+        name: 'Latchkey sealed cookies (no store)',
+        script: 'node-cookie-sessions.ts',
+        baseline: NODE_BARE,
+      },
+      { name: EXPRESS_BARE, script: 'express-bare.ts', bare: true },
+      {
+        name: 'Express 5 + Latchkey Redis',
+        script: 'express-latchkey.ts',
+        env: { BENCH_STORE: 'redis' },
+        baseline: EXPRESS_BARE,
+        lostUpdates: true,
+      },
+      {
+        name: 'Express 5 + express-session + connect-redis',
+        script: 'express-session.ts',
+        env: { BENCH_ES_STORE: 'redis' },
+        baseline: EXPRESS_BARE,
         lostUpdates: true,
       },
     ],

@@ -1,9 +1,11 @@
-// Express + express-session (MemoryStore), configured as its README recommends
-// (resave: false, saveUninitialized: false). Same routes as node-latchkey.ts.
+// Express + express-session, configured as its README recommends (resave: false,
+// saveUninitialized: false), with its MemoryStore, or connect-redis when BENCH_ES_STORE=redis.
+// Same routes as the Latchkey servers (routes.ts).
 import { createRequire } from 'node:module';
 import { createServer } from 'node:http';
 import express, { type RequestHandler } from 'express';
 import { announce } from './listen.js';
+import { benchNamespace, REDIS_URL } from './stores.js';
 
 // Loaded without its type declarations: they augment Express's Request with express-session's own
 // `session` type, which would clash with Latchkey's Express typing elsewhere in this project.
@@ -16,11 +18,20 @@ interface Req {
 }
 
 const app = express();
+let store: object | undefined;
+if (process.env.BENCH_ES_STORE === 'redis') {
+  const { createClient } = await import('redis');
+  const { RedisStore } = await import('connect-redis');
+  const client = createClient({ url: REDIS_URL });
+  await client.connect();
+  store = new RedisStore({ client, prefix: `${benchNamespace}:es:` });
+}
 app.use(
   session({
     secret: 'bench-secret-bench-secret-bench-secret',
     resave: false,
     saveUninitialized: false,
+    ...(store === undefined ? {} : { store }),
   }),
 );
 app.get('/rw', (req, res) => {

@@ -1,9 +1,9 @@
-// node:http + Latchkey. Routes: /rw reads and writes the session, /ro only reads it,
-// /inc?key=k increments one key (lost-update test), /all returns the whole session.
+// node:http + Latchkey, with the store chosen by BENCH_STORE (see stores.ts).
 import { createServer } from 'node:http';
 import { createSessions } from 'latchkey';
 import { withSession } from 'latchkey/node';
 import { announce } from './listen.js';
+import { sessionRoute } from './routes.js';
 import { benchStore } from './stores.js';
 
 const sessions = createSessions<Record<string, number>>({ store: await benchStore() });
@@ -11,26 +11,10 @@ const sessions = createSessions<Record<string, number>>({ store: await benchStor
 announce(
   createServer(
     withSession(sessions, async (req, res) => {
-      const session = req.session;
-      const url = req.url ?? '/';
+      const body = await sessionRoute(req.session, req.url ?? '/');
+      res.statusCode = body === null ? 404 : 200;
       res.setHeader('Content-Type', 'application/json');
-      if (url === '/rw') {
-        const count = ((await session.get('count')) ?? 0) + 1;
-        await session.set('count', count);
-        res.end(JSON.stringify({ count }));
-      } else if (url === '/ro') {
-        res.end(JSON.stringify({ count: (await session.get('count')) ?? 0 }));
-      } else if (url.startsWith('/inc?key=')) {
-        const key = url.slice('/inc?key='.length);
-        const value = ((await session.get(key)) ?? 0) + 1;
-        await session.set(key, value);
-        res.end(JSON.stringify({ value }));
-      } else if (url === '/all') {
-        res.end(JSON.stringify(Object.fromEntries(await session.entries())));
-      } else {
-        res.statusCode = 404;
-        res.end();
-      }
+      res.end(body ?? '');
     }),
   ),
 );
