@@ -32,7 +32,9 @@ export function csrfExpress(csrf: Csrf, options: CsrfWrapperOptions = {}): Reque
   const json = options.json === true;
   const { field } = csrf.options;
   return function latchkeyCsrf(req, res, next) {
-    const session = (req as { session?: Session }).session;
+    // Through unknown: another library's declaration of req.session (express-session's types) may
+    // be in the app's program, and what is there at run time is checked just below.
+    const session = (req as unknown as { session?: Session }).session;
     if (typeof session !== 'object' || session === null || typeof session.get !== 'function') {
       next(
         new ConfigurationError(

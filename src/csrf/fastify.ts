@@ -37,7 +37,8 @@ export function csrfFastify(
   const json = options.json === true;
   const { field } = csrf.options;
   return async function latchkeyCsrf(request, reply) {
-    const session = (request as { session?: Session | null }).session;
+    // Through unknown: @fastify/session's declaration of request.session may be in the program.
+    const session = (request as unknown as { session?: Session | null }).session;
     if (typeof session !== 'object' || session === null || typeof session.get !== 'function') {
       throw new ConfigurationError(
         'csrfFastify: request.session is not a Latchkey session; register the latchkey plugin from latchkey/fastify first',
