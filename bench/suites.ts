@@ -106,4 +106,51 @@ export const suites: Record<string, Suite> = {
       },
     ],
   },
+  dropin: {
+    title: 'The same Express app on express-session and on latchkey/express-session',
+    targets: [
+      { name: EXPRESS_BARE, script: 'express-bare.ts', bare: true },
+      {
+        name: 'express-session, MemoryStore',
+        script: 'express-session.ts',
+        baseline: EXPRESS_BARE,
+        lostUpdates: true,
+      },
+      {
+        name: 'latchkey/express-session, its MemoryStore',
+        script: 'express-dropin.ts',
+        env: { BENCH_DROPIN_STORE: 'memory' },
+        baseline: EXPRESS_BARE,
+        lostUpdates: true,
+      },
+      {
+        name: 'latchkey/express-session, Latchkey memory store',
+        script: 'express-dropin.ts',
+        env: { BENCH_DROPIN_STORE: 'latchkey-memory' },
+        baseline: EXPRESS_BARE,
+        lostUpdates: true,
+      },
+      {
+        name: 'express-session + connect-redis',
+        script: 'express-session.ts',
+        env: { BENCH_ES_STORE: 'redis' },
+        baseline: EXPRESS_BARE,
+        lostUpdates: true,
+      },
+      {
+        name: 'latchkey/express-session + connect-redis',
+        script: 'express-dropin.ts',
+        env: { BENCH_DROPIN_STORE: 'redis' },
+        baseline: EXPRESS_BARE,
+        lostUpdates: true,
+      },
+      {
+        name: 'latchkey/express-session + Latchkey Redis store',
+        script: 'express-dropin.ts',
+        env: { BENCH_DROPIN_STORE: 'latchkey-redis' },
+        baseline: EXPRESS_BARE,
+        lostUpdates: true,
+      },
+    ],
+  },
 };
