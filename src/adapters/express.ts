@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import { ConfigurationError, SessionStateError, StoreUnavailableError } from '../core/errors.js';
 import type { RequestInfo, SessionData, SessionProvider } from '../core/session.js';
 import { commitBeforeHeaders } from './commit-response.js';
-import { requestInfo } from './node.js';
+import { LazyRequestInfo, requestInfo } from './node.js';
 
 /**
  * Latchkey for Express 4 and 5: `app.use(sessionMiddleware(sessions))` and every later handler
@@ -22,8 +22,48 @@ import { requestInfo } from './node.js';
  * ```
  */
 
-/** Which manager owns the session already on a request (mounting the middleware twice is harmless). */
-const owners = new WeakMap<object, object>();
+/** Per-request slots: the session, and the manager that made it (mounting twice is harmless). */
+const SESSION = Symbol('latchkey.session');
+const OWNER = Symbol('latchkey.owner');
+interface Slots {
+  [SESSION]?: unknown;
+  [OWNER]?: unknown;
+}
+
+/** Request prototypes (one per Express app) that already carry the `session` accessor. */
+const prepared = new WeakSet<object>();
+
+/**
+ * Puts a `session` accessor on the request prototype, once per app: it reads the request's slot,
+ * and refuses replacement while Latchkey owns the request. Defining the accessor on each request
+ * instead (with fresh closures) costs every request a hidden-class change: measurable, and it
+ * slows every later property access on `req`. Requests without a Latchkey session (another
+ * library on other routes) can still assign `req.session`: it becomes their own property.
+ */
+function prepare(req: object): void {
+  const proto = Object.getPrototypeOf(req) as object | null;
+  if (proto === null || prepared.has(proto)) return;
+  prepared.add(proto);
+  Object.defineProperty(proto, 'session', {
+    configurable: true,
+    get(this: Slots): unknown {
+      return this[SESSION];
+    },
+    set(this: Slots, value: unknown) {
+      if (this[SESSION] !== undefined) {
+        throw new SessionStateError(
+          'req.session cannot be replaced: log out with `await req.session.destroy()`, empty it with `await req.session.clear()`',
+        );
+      }
+      Object.defineProperty(this, 'session', {
+        value,
+        writable: true,
+        configurable: true,
+        enumerable: true,
+      });
+    },
+  });
+}
 
 /** An HTTP status carried by an error (Express's own convention: `status`, then `statusCode`). */
 function statusOf(error: unknown): number {
@@ -48,6 +88,10 @@ function expressRequestInfo(req: ExpressRequest, trustProxy: boolean): RequestIn
   if (trustProxy) return info;
   return { ...info, ip: req.ip ?? info.ip, secure: req.secure };
 }
+
+/** Express's facts are computed only when the core needs them (its `req.ip` is not free). */
+const resolveFacts = (req: unknown, trustProxy: boolean): RequestInfo =>
+  expressRequestInfo(req as ExpressRequest, trustProxy);
 
 /**
  * Express middleware (Express 4.18+ and 5) that gives each request its session at `req.session`.
@@ -89,8 +133,9 @@ export function sessionMiddleware<Data extends object = SessionData>(
   }
   const { trustProxy } = sessions;
   return function latchkeySession(req, res, next) {
-    if ('session' in req) {
-      if (owners.get(req) === sessions) {
+    const slots = req as unknown as Slots;
+    if (slots[OWNER] !== undefined || Object.prototype.hasOwnProperty.call(req, 'session')) {
+      if (slots[OWNER] === sessions) {
         next();
       } else {
         next(
@@ -101,17 +146,10 @@ export function sessionMiddleware<Data extends object = SessionData>(
       }
       return;
     }
-    const session = sessions.fromRequest(expressRequestInfo(req, trustProxy));
-    owners.set(req, sessions);
-    Object.defineProperty(req, 'session', {
-      enumerable: true,
-      get: () => session,
-      set: () => {
-        throw new SessionStateError(
-          'req.session cannot be replaced: log out with `await req.session.destroy()`, empty it with `await req.session.clear()`',
-        );
-      },
-    });
+    prepare(req);
+    const session = sessions.fromRequest(new LazyRequestInfo(req, trustProxy, resolveFacts));
+    slots[OWNER] = sessions;
+    slots[SESSION] = session;
     // Headers present now were set by earlier middleware (security headers, CORS); the rest belong
     // to the response the commit failure aborts, which must not leak into the error response.
     const earlier = res.getHeaderNames();

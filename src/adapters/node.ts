@@ -70,14 +70,24 @@ function rawCookieHeader(raw: readonly string[]): string | undefined {
  * account (a measurable cost on a server that would not otherwise touch it); the client address,
  * user agent, host and scheme are read only when a session is created or a cookie is set.
  */
-class LazyRequestInfo implements RequestInfo {
+export class LazyRequestInfo implements RequestInfo {
   readonly #req: IncomingMessage;
   readonly #trustProxy: boolean;
+  readonly #resolve: ((req: IncomingMessage, trustProxy: boolean) => RequestInfo) | undefined;
   #eager: RequestInfo | undefined;
 
-  constructor(req: IncomingMessage, trustProxy: boolean) {
+  /**
+   * @param resolve computes every fact but the cookie when first needed (default
+   *   {@link requestInfo}); frameworks pass their own to use their proxy settings.
+   */
+  constructor(
+    req: IncomingMessage,
+    trustProxy: boolean,
+    resolve?: (req: IncomingMessage, trustProxy: boolean) => RequestInfo,
+  ) {
     this.#req = req;
     this.#trustProxy = trustProxy;
+    this.#resolve = resolve;
   }
 
   get cookie(): string | undefined {
@@ -101,7 +111,7 @@ class LazyRequestInfo implements RequestInfo {
   }
 
   #facts(): RequestInfo {
-    this.#eager ??= requestInfo(this.#req, this.#trustProxy);
+    this.#eager ??= (this.#resolve ?? requestInfo)(this.#req, this.#trustProxy);
     return this.#eager;
   }
 }
