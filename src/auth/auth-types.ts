@@ -43,7 +43,11 @@ export type LoginResult<U extends User = User> =
 
 /** The outcome of `changePassword`. */
 export type ChangePasswordResult =
-  | { readonly ok: true; readonly sessionsEnded: number }
+  | {
+      readonly ok: true;
+      /** Other sessions ended; null when the session manager cannot count (sealed cookies). */
+      readonly sessionsEnded: number | null;
+    }
   | { readonly ok: false; readonly reason: 'unauthenticated' | 'invalid-credentials' }
   | { readonly ok: false; readonly reason: 'throttled'; readonly retryAfter: number }
   | { readonly ok: false; readonly reason: 'invalid-password'; readonly problem: PasswordProblem };
@@ -89,12 +93,12 @@ export interface Auth<U extends User = User> {
   logout<D extends object>(session: Session<D>): Promise<void>;
   /**
    * Ends every session of the user (SEC-34), except `except` (a session or its public id).
-   * Returns how many ended.
+   * Returns how many ended, or null when the session manager cannot count them (sealed cookies).
    */
   logoutEverywhere(
     userId: string,
     options?: { readonly except?: SessionRef | string | null },
-  ): Promise<number>;
+  ): Promise<number | null>;
   /**
    * Changes the logged-in user's password after checking the current one: rotates this session,
    * keeps it logged in, and ends every other session of the user (SEC-32), including any the
@@ -115,7 +119,8 @@ export interface Auth<U extends User = User> {
     userId: string,
     newPassword: unknown,
   ): Promise<
-    { ok: true; sessionsEnded: number } | { ok: false; problem: PasswordProblem | 'unknown-user' }
+    | { ok: true; sessionsEnded: number | null }
+    | { ok: false; problem: PasswordProblem | 'unknown-user' }
   >;
   /**
    * Re-authentication (SEC-36): checks the logged-in user's password again, rotates the token, and
@@ -126,8 +131,11 @@ export interface Auth<U extends User = User> {
     password: unknown,
     options?: { readonly request?: ClientInfo },
   ): Promise<ConfirmResult>;
-  /** Disables the user (no more logins) and ends all of its sessions (SEC-31). */
-  disableUser(userId: string): Promise<number>;
+  /**
+   * Disables the user (no more logins) and ends all of its sessions (SEC-31). Returns how many
+   * ended, or null when the session manager cannot count them (sealed cookies).
+   */
+  disableUser(userId: string): Promise<number | null>;
   /** Registers a user through `users.create` after checking the password rules (SEC-51). */
   createUser(
     login: string,

@@ -1,3 +1,4 @@
+import type { UserSession } from '../core/manager.js';
 import type { Session } from '../core/session.js';
 import { ConfigurationError } from '../core/errors.js';
 import { toMilliseconds } from '../core/duration.js';
@@ -33,6 +34,11 @@ function strip<U extends User>(user: U): AuthUser<U> {
 }
 
 /** Internal view of any session: the auth module only uses its own keys. */
+/** How many sessions a revocation ended: null when the manager cannot count (sealed cookies). */
+function counted(result: unknown): number | null {
+  return typeof result === 'number' ? result : null;
+}
+
 function plain<D extends object>(session: Session<D>): Session {
   return session as unknown as Session;
 }
@@ -84,10 +90,20 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
     events.emit('sessions-revoked', { userId, count: 1, reason });
   }
 
+  /** A user's live sessions; only server-side managers can list them. */
+  function listByUser(userId: string): Promise<UserSession[]> {
+    if (sessions.listByUser === undefined) {
+      throw new ConfigurationError(
+        "auth.listSessions(): this session manager cannot list a user's sessions (sealed-cookie sessions); use createSessions() with a store",
+      );
+    }
+    return sessions.listByUser(userId);
+  }
+
   async function makeRoom(session: Session, userId: string): Promise<boolean> {
     if (limit === null) return true;
     const current = (await session.info()).publicId;
-    const others = (await sessions.listByUser(userId)).filter((s) => s.publicId !== current);
+    const others = (await listByUser(userId)).filter((s) => s.publicId !== current);
     const excess = others.length - limit.limit + 1;
     if (excess <= 0) return true;
     if (limit.onLimit === 'refuse') return false;
@@ -246,9 +262,8 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
 
     async logoutEverywhere(userId, { except } = {}) {
       const publicId = await publicIdOf(except);
-      const count = await sessions.revokeUser(
-        userId,
-        publicId === undefined ? {} : { except: publicId },
+      const count = counted(
+        await sessions.revokeUser(userId, publicId === undefined ? {} : { except: publicId }),
       );
       events.emit('sessions-revoked', { userId, count, reason: 'logout-everywhere' });
       return count;
@@ -275,7 +290,9 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
       const { persistent } = await session.info();
       await bind(session, user, hash, persistent);
       const except = (await session.info()).publicId;
-      const sessionsEnded = await sessions.revokeUser(user.id, except === null ? {} : { except });
+      const sessionsEnded = counted(
+        await sessions.revokeUser(user.id, except === null ? {} : { except }),
+      );
       events.emit('password-changed', { userId: user.id, by: 'user' });
       events.emit('sessions-revoked', {
         userId: user.id,
@@ -293,7 +310,7 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
       const user = await users.findById(userId);
       if (user === null) return { ok: false, problem: 'unknown-user' };
       await update(userId, await hasher.hash(normalizePassword(newPassword as string)));
-      const sessionsEnded = await sessions.revokeUser(userId);
+      const sessionsEnded = counted(await sessions.revokeUser(userId));
       if (throttle !== null)
         await throttle.succeed(throttle.keys(normalizeLogin(user.login), undefined), now());
       events.emit('password-changed', { userId, by: 'reset' });
@@ -331,7 +348,7 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
     async disableUser(userId) {
       const disable = users.setDisabled?.bind(users) ?? missing('setDisabled', 'disableUser');
       await disable(userId, true);
-      const count = await sessions.revokeUser(userId);
+      const count = counted(await sessions.revokeUser(userId));
       events.emit('sessions-revoked', { userId, count, reason: 'user-disabled' });
       return count;
     },
@@ -346,7 +363,7 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
 
     async listSessions(userId, { current } = {}) {
       const currentId = await publicIdOf(current);
-      return (await sessions.listByUser(userId)).map((s) => ({
+      return (await listByUser(userId)).map((s) => ({
         ...s,
         device: describeDevice(s.userAgent),
         current: s.publicId === currentId,

@@ -37,10 +37,13 @@ export interface AuthEvents {
   };
   logout: { readonly userId: string | null; readonly session: string | null };
   'password-changed': { readonly userId: string; readonly by: 'user' | 'reset' };
-  /** Sessions of a user were ended on purpose; `count` may include already-expired ones. */
+  /**
+   * Sessions of a user were ended on purpose; `count` may include already-expired ones, and is
+   * null when the session manager cannot count them (sealed cookies).
+   */
   'sessions-revoked': {
     readonly userId: string;
-    readonly count: number;
+    readonly count: number | null;
     readonly reason:
       | 'logout-everywhere'
       | 'password-changed'

@@ -1,4 +1,4 @@
-import type { Sessions } from '../core/manager.js';
+import type { UserSession } from '../core/manager.js';
 import { ConfigurationError } from '../core/errors.js';
 import type { BindingOptions } from './binding.js';
 import type { GuardOptions } from './guards.js';
@@ -7,9 +7,24 @@ import type { ThrottleOptions } from './throttle.js';
 import type { User, UserStore } from './users.js';
 
 /** What the auth module needs from the session manager (`createSessions()` provides it). */
-export type AuthSessions = Pick<Sessions, 'listByUser' | 'revoke' | 'revokeUser'> & {
+/**
+ * What auth needs from a session manager: ending a user's sessions (logout everywhere, password
+ * change, disabling a user, revoking one device). `createSessions()` provides all of it, and can
+ * also list a user's sessions. Sealed-cookie sessions with revocation configured
+ * (`createCookieSessions({ revocation })`) can end sessions but neither list nor count them: with
+ * them, `listSessions()` throws and `maxSessionsPerUser` is refused at start-up, and counts of
+ * ended sessions are null.
+ */
+export interface AuthSessions {
+  revoke(userId: string, publicId: string): Promise<boolean>;
+  /** Resolves to how many sessions ended when the manager can count them. */
+  revokeUser(userId: string, options?: { readonly except?: string }): Promise<unknown>;
+  /** Live sessions of a user (server-side managers only). */
+  listByUser?(userId: string): Promise<UserSession[]>;
+  /** False for sealed-cookie sessions without a revocation store: auth refuses them. */
+  readonly revocable?: boolean;
   readonly options?: { readonly now: () => number };
-};
+}
 
 /** Limit on concurrent sessions per user (SEC-35). */
 export interface SessionLimit {
@@ -91,12 +106,22 @@ export function checkCollaborators<U extends User>(options: AuthOptions<U>): voi
     throw new ConfigurationError('createAuth: an options object is required');
   }
   const { sessions, users } = options;
-  for (const method of ['listByUser', 'revoke', 'revokeUser'] as const) {
+  for (const method of ['revoke', 'revokeUser'] as const) {
     if (typeof sessions?.[method] !== 'function') {
       throw new ConfigurationError(
-        `createAuth: "sessions" must be the manager returned by createSessions() (missing ${method}()); sealed-cookie sessions cannot be listed or revoked`,
+        `createAuth: "sessions" must be the manager returned by createSessions(), or createCookieSessions() with revocation configured (missing ${method}())`,
       );
     }
+  }
+  if (sessions.revocable === false) {
+    throw new ConfigurationError(
+      'createAuth: these sealed-cookie sessions cannot be revoked, so logout everywhere and password changes could not end them; configure createCookieSessions({ revocation: { store } })',
+    );
+  }
+  if (options.maxSessionsPerUser !== undefined && typeof sessions.listByUser !== 'function') {
+    throw new ConfigurationError(
+      "createAuth: maxSessionsPerUser needs a manager that can list a user's sessions (createSessions()); sealed-cookie sessions cannot be listed",
+    );
   }
   for (const method of ['findByLogin', 'findById'] as const) {
     if (typeof users?.[method] !== 'function') {
