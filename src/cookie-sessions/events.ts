@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import { TypedEmitter } from '../core/events.js';
 
 /**
  * Events of sealed-cookie sessions. Same names and shapes as the server-side manager's where the
@@ -45,26 +45,5 @@ export type CookieSessionEventListener<E extends CookieSessionEventName> = (
   event: CookieSessionEvents[E],
 ) => void;
 
-/** A typed emitter; a listener that throws becomes a process warning, never a failed request. */
-export class CookieSessionEmitter {
-  readonly #emitter = new EventEmitter();
-
-  on<E extends CookieSessionEventName>(event: E, listener: CookieSessionEventListener<E>): void {
-    this.#emitter.on(event, listener);
-  }
-
-  off<E extends CookieSessionEventName>(event: E, listener: CookieSessionEventListener<E>): void {
-    this.#emitter.off(event, listener);
-  }
-
-  emit<E extends CookieSessionEventName>(event: E, payload: CookieSessionEvents[E]): void {
-    if (this.#emitter.listenerCount(event) === 0) return;
-    try {
-      this.#emitter.emit(event, payload);
-    } catch (error) {
-      process.emitWarning(`latchkey: a "${event}" event listener threw: ${String(error)}`, {
-        code: 'LATCHKEY_LISTENER_ERROR',
-      });
-    }
-  }
-}
+/** The sealed-cookie provider's emitter (the core's typed emitter over these events). */
+export class CookieSessionEmitter extends TypedEmitter<CookieSessionEvents> {}

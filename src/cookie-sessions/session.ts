@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { clearCookie, readCookie, serializeCookie } from '../core/cookie.js';
 import { toMilliseconds } from '../core/duration.js';
 import { LatchkeyError, SessionStateError } from '../core/errors.js';
+import { DictionarySession, SessionValues } from '../core/session-values.js';
 import type { ResolvedOptions } from '../core/options.js';
 import type {
   BindUserOptions,
@@ -38,27 +39,6 @@ function newSid(): string {
   return randomBytes(16).toString('base64url');
 }
 
-function nullObject(source?: Readonly<Record<string, string>>): Record<string, string> {
-  const target = Object.create(null) as Record<string, string>;
-  return source === undefined ? target : Object.assign(target, source);
-}
-
-function serialize(key: string, value: unknown): string {
-  const text = JSON.stringify(value);
-  if (text === undefined) {
-    throw new TypeError(`session.set("${key}"): value is not JSON-serializable (${typeof value})`);
-  }
-  return text;
-}
-
-function assertKey(key: string): void {
-  if (typeof key !== 'string' || key === '__proto__') {
-    throw new TypeError(
-      `session key must be a string other than "__proto__", got ${JSON.stringify(key)}`,
-    );
-  }
-}
-
 /**
  * A {@link Session} whose whole state travels in an encrypted, authenticated cookie. Same
  * semantics as the server-side session (lazy load, values by copy, `set(k, undefined)` deletes,
@@ -71,7 +51,10 @@ function assertKey(key: string): void {
  * - Without `revocation`, logout, `regenerate` and `bindUser` only replace the client's cookie:
  *   a copy of the old value stays valid until its own expiry. With it, the old value is dead.
  */
-export class SealedSession<Data extends object = SessionData> implements Session<Data> {
+export class SealedSession<Data extends object = SessionData>
+  extends DictionarySession<Data>
+  implements Session<Data>
+{
   readonly #ctx: CookieSessionContext;
   readonly #request: RequestInfo;
   #loading: Promise<void> | null = null;
@@ -83,7 +66,7 @@ export class SealedSession<Data extends object = SessionData> implements Session
   #clientRevoked = false;
   /** The session as it will be sealed; null while there is none. */
   #live: Live | null = null;
-  #data: Record<string, string> = nullObject();
+  #values = new SessionValues();
   /** Something must be sealed at commit: data, user, timeouts, id or key changed. */
   #changed = false;
   /** The current id was minted in this request without a `rotated` event: emit `created`. */
@@ -93,77 +76,25 @@ export class SealedSession<Data extends object = SessionData> implements Session
 
   /** @internal Created by the provider; use `sessions.fromRequest()` or an adapter. */
   constructor(ctx: CookieSessionContext, request: RequestInfo) {
+    super();
     this.#ctx = ctx;
     this.#request = request;
   }
 
-  // ---- data ---------------------------------------------------------------------------------
+  // ---- data (the dictionary methods come from DictionarySession) -------------------------------
+  // The size limit is checked when the cookie is sealed at commit (see CookieTooLargeError).
 
-  async get<K extends keyof Data & string>(key: K): Promise<Data[K] | undefined> {
+  protected async readable(): Promise<SessionValues> {
     await this.load();
-    const text = this.#data[key];
-    return text === undefined ? undefined : (JSON.parse(text) as Data[K]);
+    return this.#values;
   }
 
-  /**
-   * Stores `value` (JSON-serializable) under `key`; `undefined` deletes the key. The size limit is
-   * checked when the cookie is sealed at commit (see CookieTooLargeError).
-   * @throws TypeError for a value JSON cannot represent.
-   */
-  async set<K extends keyof Data & string>(key: K, value: Data[K]): Promise<void> {
-    assertKey(key);
-    if (value === undefined) {
-      await this.delete(key);
-      return;
-    }
-    const text = serialize(key, value);
+  protected async writable(operation: string): Promise<SessionValues> {
     await this.load();
-    this.#assertOpen('set');
-    this.#data[key] = text;
+    this.#assertOpen(operation);
+    // A change of any kind re-seals the cookie (a delete of an absent key too: harmless).
     this.#changed = true;
-  }
-
-  async has(key: keyof Data & string): Promise<boolean> {
-    await this.load();
-    return this.#data[key] !== undefined;
-  }
-
-  async delete(key: keyof Data & string): Promise<boolean> {
-    assertKey(key);
-    await this.load();
-    this.#assertOpen('delete');
-    const existed = this.#data[key] !== undefined;
-    if (existed) {
-      delete this.#data[key];
-      this.#changed = true;
-    }
-    return existed;
-  }
-
-  async pop<K extends keyof Data & string>(key: K): Promise<Data[K] | undefined> {
-    const value = await this.get(key);
-    if (value !== undefined) await this.delete(key);
-    return value;
-  }
-
-  async clear(): Promise<void> {
-    await this.load();
-    this.#assertOpen('clear');
-    this.#data = nullObject();
-    this.#changed = true;
-  }
-
-  async keys(): Promise<(keyof Data & string)[]> {
-    await this.load();
-    return Object.keys(this.#data) as (keyof Data & string)[];
-  }
-
-  async entries(): Promise<[keyof Data & string, Data[keyof Data & string]][]> {
-    await this.load();
-    return Object.entries(this.#data).map(([k, text]) => [
-      k as keyof Data & string,
-      JSON.parse(text) as Data[keyof Data & string],
-    ]);
+    return this.#values;
   }
 
   // ---- metadata -----------------------------------------------------------------------------
@@ -257,7 +188,7 @@ export class SealedSession<Data extends object = SessionData> implements Session
     this.#assertOpen('bindUser');
     const previous = this.#live;
     if (previous !== null && previous.userId !== null && previous.userId !== userId)
-      this.#data = nullObject();
+      this.#values = new SessionValues();
     const o = this.#ctx.options;
     const now = o.now();
     const revocations = this.#ctx.revocations;
@@ -388,7 +319,7 @@ export class SealedSession<Data extends object = SessionData> implements Session
     this.#client = state;
     const { data, ...live } = state;
     this.#live = { ...live, meta: { ...live.meta } };
-    this.#data = nullObject(data);
+    this.#values = new SessionValues(data);
     // Cookies sealed with an older key move to the newest one as their users come back.
     if (opened.keyId !== ring.current.id) this.#changed = true;
   }
@@ -417,7 +348,7 @@ export class SealedSession<Data extends object = SessionData> implements Session
     this.#committed = true;
     const o = this.#ctx.options;
     const now = o.now();
-    const hasContent = this.#userBound() || Object.keys(this.#data).length > 0;
+    const hasContent = this.#userBound() || this.#values.size > 0;
     let setCookie: string | null = null;
     if (hasContent) {
       const live = this.#ensureLive(now);
@@ -446,7 +377,7 @@ export class SealedSession<Data extends object = SessionData> implements Session
 
   #seal(live: Live, now: number): string {
     const o = this.#ctx.options;
-    const payload = encodeState({ ...live, data: this.#data });
+    const payload = encodeState({ ...live, data: this.#values.snapshot() });
     const value = seal(this.#ctx.ring, o.cookie.name, payload);
     // SEC-13: a remembered session's cookie never outlives its absolute deadline.
     const maxAge = live.persistent
@@ -458,7 +389,7 @@ export class SealedSession<Data extends object = SessionData> implements Session
       if (!(error instanceof LatchkeyError)) throw error;
       throw new CookieTooLargeError(
         `${error.message}. The session holds ${Buffer.byteLength(payload)} bytes of JSON ` +
-          `(${Object.keys(this.#data).length} keys), too much for a sealed cookie; keep large ` +
+          `(${this.#values.size} keys), too much for a sealed cookie; keep large ` +
           'values in a server-side store (createSessions) and only small ones in the session',
         { cause: error },
       );
@@ -514,7 +445,7 @@ export class SealedSession<Data extends object = SessionData> implements Session
 
   #reset(): void {
     this.#live = null;
-    this.#data = nullObject();
+    this.#values = new SessionValues();
     this.#changed = false;
     this.#announce = false;
   }

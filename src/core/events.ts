@@ -46,22 +46,23 @@ export type SessionEventListener<E extends SessionEventName> = (event: SessionEv
 /**
  * A typed event emitter. A listener that throws does not break the request that triggered the
  * event (hostile input must never surface as a 500): the error becomes a process warning.
+ * Shared by every part that emits events (sessions, sealed-cookie sessions).
  */
-export class SessionEventEmitter {
+export class TypedEmitter<Events extends object> {
   readonly #emitter = new EventEmitter();
 
-  on<E extends SessionEventName>(event: E, listener: SessionEventListener<E>): this {
+  on<E extends keyof Events & string>(event: E, listener: (event: Events[E]) => void): this {
     this.#emitter.on(event, listener);
     return this;
   }
 
-  off<E extends SessionEventName>(event: E, listener: SessionEventListener<E>): this {
+  off<E extends keyof Events & string>(event: E, listener: (event: Events[E]) => void): this {
     this.#emitter.off(event, listener);
     return this;
   }
 
   /** @internal */
-  emit<E extends SessionEventName>(event: E, payload: SessionEvents[E]): void {
+  emit<E extends keyof Events & string>(event: E, payload: Events[E]): void {
     if (this.#emitter.listenerCount(event) === 0) return;
     try {
       this.#emitter.emit(event, payload);
@@ -72,3 +73,6 @@ export class SessionEventEmitter {
     }
   }
 }
+
+/** The session manager's emitter. */
+export class SessionEventEmitter extends TypedEmitter<SessionEvents> {}

@@ -1,5 +1,6 @@
 import { clearCookie, readCookie, serializeCookie } from './cookie.js';
 import { SessionStateError } from './errors.js';
+import { DictionarySession, SessionValues } from './session-values.js';
 import type { SessionEventEmitter } from './events.js';
 import type { ResolvedOptions } from './options.js';
 import {
@@ -173,22 +174,6 @@ interface Pending {
   meta: SessionMeta;
 }
 
-function serialize(key: string, value: unknown): string {
-  const text = JSON.stringify(value);
-  if (text === undefined) {
-    throw new TypeError(`session.set("${key}"): value is not JSON-serializable (${typeof value})`);
-  }
-  return text;
-}
-
-function assertKey(key: string): void {
-  if (typeof key !== 'string' || key === '__proto__') {
-    throw new TypeError(
-      `session key must be a string other than "__proto__", got ${JSON.stringify(key)}`,
-    );
-  }
-}
-
 /**
  * Data objects already proven readable. Stores that hand out the same frozen object on every read
  * (the memory store) are validated once, not on every request.
@@ -209,18 +194,16 @@ function isReadable(record: SessionRecord): boolean {
   return true;
 }
 
-function nullObject<T>(source?: Readonly<Record<string, T>>): Record<string, T> {
-  const target = Object.create(null) as Record<string, T>;
-  return source === undefined ? target : Object.assign(target, source);
-}
-
 /**
  * The server-side {@link Session}: data lives in the store, the client holds only a token.
  * Changes are saved when the response is sent, as a patch of the keys this request touched: a
  * concurrent request writing other keys keeps its writes, and a session destroyed meanwhile stays
  * destroyed.
  */
-export class StoreSession<Data extends object = SessionData> implements Session<Data> {
+export class StoreSession<Data extends object = SessionData>
+  extends DictionarySession<Data>
+  implements Session<Data>
+{
   readonly #ctx: SessionContext;
   readonly #request: RequestInfo;
   #loading: Promise<void> | null = null;
@@ -230,11 +213,8 @@ export class StoreSession<Data extends object = SessionData> implements Session<
   #token: string | null = null;
   /** The record as it is in the store (after our own writes), or null when not stored. */
   #record: SessionRecord | null = null;
-  /** Current values, serialized. */
-  #data: Record<string, string> = nullObject();
-  #set = new Map<string, string>();
-  #unset = new Set<string>();
-  #cleared = false;
+  /** Current values, serialized, and what this request changed. */
+  #values = new SessionValues();
   #timeoutsChanged = false;
   #pending: Pending = {
     userId: null,
@@ -249,80 +229,22 @@ export class StoreSession<Data extends object = SessionData> implements Session<
 
   /** @internal Created by the manager; use `sessions.fromRequest()` or an adapter. */
   constructor(ctx: SessionContext, request: RequestInfo) {
+    super();
     this.#ctx = ctx;
     this.#request = request;
   }
 
-  // ---- data ---------------------------------------------------------------------------------
+  // ---- data (the dictionary methods come from DictionarySession) -------------------------------
 
-  /** The value stored under `key` (a fresh copy), or undefined. */
-  async get<K extends keyof Data & string>(key: K): Promise<Data[K] | undefined> {
+  protected async readable(): Promise<SessionValues> {
     await this.load();
-    const text = this.#data[key];
-    return text === undefined ? undefined : (JSON.parse(text) as Data[K]);
+    return this.#values;
   }
 
-  /**
-   * Stores `value` (JSON-serializable) under `key`; `undefined` deletes the key.
-   * @throws TypeError for a value JSON cannot represent (functions, symbols, BigInt).
-   */
-  async set<K extends keyof Data & string>(key: K, value: Data[K]): Promise<void> {
-    assertKey(key);
-    if (value === undefined) {
-      await this.delete(key);
-      return;
-    }
-    const text = serialize(key, value);
+  protected async writable(operation: string): Promise<SessionValues> {
     await this.load();
-    this.#assertOpen('set');
-    this.#data[key] = text;
-    this.#set.set(key, text);
-    this.#unset.delete(key);
-  }
-
-  async has(key: keyof Data & string): Promise<boolean> {
-    await this.load();
-    return this.#data[key] !== undefined;
-  }
-
-  async delete(key: keyof Data & string): Promise<boolean> {
-    assertKey(key);
-    await this.load();
-    this.#assertOpen('delete');
-    const existed = this.#data[key] !== undefined;
-    delete this.#data[key];
-    this.#set.delete(key);
-    if (!this.#cleared) this.#unset.add(key);
-    return existed;
-  }
-
-  async pop<K extends keyof Data & string>(key: K): Promise<Data[K] | undefined> {
-    const value = await this.get(key);
-    if (value !== undefined) await this.delete(key);
-    return value;
-  }
-
-  /** Removes every key. The session itself (id, user, timeouts) stays; see `destroy()`. */
-  async clear(): Promise<void> {
-    await this.load();
-    this.#assertOpen('clear');
-    this.#data = nullObject();
-    this.#set.clear();
-    this.#unset.clear();
-    this.#cleared = true;
-  }
-
-  async keys(): Promise<(keyof Data & string)[]> {
-    await this.load();
-    return Object.keys(this.#data) as (keyof Data & string)[];
-  }
-
-  async entries(): Promise<[keyof Data & string, Data[keyof Data & string]][]> {
-    await this.load();
-    return Object.entries(this.#data).map(([k, text]) => [
-      k as keyof Data & string,
-      JSON.parse(text) as Data[keyof Data & string],
-    ]);
+    this.#assertOpen(operation);
+    return this.#values;
   }
 
   // ---- metadata -----------------------------------------------------------------------------
@@ -371,10 +293,7 @@ export class StoreSession<Data extends object = SessionData> implements Session<
     this.#assertOpen('bindUser');
     const previous = this.#record?.userId ?? this.#pending.userId;
     if (previous !== null && previous !== userId) {
-      this.#data = nullObject();
-      this.#set.clear();
-      this.#unset.clear();
-      this.#cleared = true;
+      this.#values.clear();
     }
     const o = this.#ctx.options;
     const now = o.now();
@@ -470,7 +389,7 @@ export class StoreSession<Data extends object = SessionData> implements Session<
     }
     this.#record = record;
     this.#token = cookie.value;
-    this.#data = nullObject(record.data);
+    this.#values = new SessionValues(record.data);
   }
 
   /**
@@ -505,8 +424,7 @@ export class StoreSession<Data extends object = SessionData> implements Session<
           return this.#result(now);
         });
     }
-    if (this.#pending.userId === null && Object.keys(this.#data).length === 0)
-      return this.#result(now);
+    if (this.#pending.userId === null && this.#values.size === 0) return this.#result(now);
     return this.#create(now).then(() => {
       this.#cookie = 'set';
       return this.#result(now);
@@ -542,7 +460,7 @@ export class StoreSession<Data extends object = SessionData> implements Session<
   }
 
   #isDirty(): boolean {
-    return this.#cleared || this.#set.size > 0 || this.#unset.size > 0 || this.#timeoutsChanged;
+    return this.#values.changed || this.#timeoutsChanged;
   }
 
   #requestMeta(): SessionMeta {
@@ -561,10 +479,11 @@ export class StoreSession<Data extends object = SessionData> implements Session<
     // One fixed-shape literal (undefined for absent parts): cheaper than conditional spreads, and
     // stores see a single object shape.
     const changedTimeouts = this.#timeoutsChanged;
+    const { clear, set, unset } = this.#values.patch();
     return {
-      clear: this.#cleared ? true : undefined,
-      set: this.#set.size > 0 ? Object.fromEntries(this.#set) : undefined,
-      unset: this.#unset.size > 0 ? [...this.#unset] : undefined,
+      clear,
+      set,
+      unset,
       lastSeenAt: now,
       expiresAt,
       absoluteExpiresAt: changedTimeouts ? absoluteExpiresAt : undefined,
@@ -586,7 +505,7 @@ export class StoreSession<Data extends object = SessionData> implements Session<
       const record: SessionRecord = {
         id: hashToken(token),
         userId: p.userId ?? base?.userId ?? null,
-        data: { ...this.#data },
+        data: this.#values.snapshot(),
         createdAt,
         lastSeenAt: now,
         absoluteExpiresAt,
@@ -631,22 +550,18 @@ export class StoreSession<Data extends object = SessionData> implements Session<
       // Ended meanwhile (logout in another request): never bring it back. A login still goes
       // ahead, as a new session holding only this request's own writes.
       this.#ctx.events.emit('write-refused', { session: publicIdOf(old.id) });
-      const own = nullObject(Object.fromEntries(this.#set));
+      const own = this.#values;
+      own.rebase({}); // this request's own writes, on nothing
       const keepPending = this.#pending;
       this.#reset();
       if (reason === 'regenerate') return;
       this.#pending = keepPending;
-      this.#data = own;
+      this.#values = own;
       await this.#create(now);
       this.#cookie = 'set';
       return;
     }
-    if (!this.#cleared) {
-      const merged = nullObject(fresh.data);
-      for (const key of this.#unset) delete merged[key];
-      for (const [key, text] of this.#set) merged[key] = text;
-      this.#data = merged;
-    }
+    this.#values.rebase(fresh.data);
     const created = await this.#create(now, pending.userId === undefined ? fresh : undefined);
     await this.#ctx.call('delete', (s) => s.delete(old.id));
     this.#cookie = 'set';
@@ -667,9 +582,7 @@ export class StoreSession<Data extends object = SessionData> implements Session<
   }
 
   #clearChanges(): void {
-    this.#set.clear();
-    this.#unset.clear();
-    this.#cleared = false;
+    this.#values.forget();
     this.#timeoutsChanged = false;
     this.#pending = {
       userId: null,
@@ -684,7 +597,7 @@ export class StoreSession<Data extends object = SessionData> implements Session<
   #reset(): void {
     this.#record = null;
     this.#token = null;
-    this.#data = nullObject();
+    this.#values = new SessionValues();
     this.#clearChanges();
   }
 }

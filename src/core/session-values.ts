@@ -1,0 +1,191 @@
+/**
+ * The dictionary half of a session, shared by server-side and sealed-cookie sessions: serialized
+ * values by key, what this request changed, and the async dictionary methods of the `Session`
+ * interface on top of two hooks each session kind provides (load for reading, load-and-check for
+ * writing).
+ */
+
+function nullObject(source?: Readonly<Record<string, string>>): Record<string, string> {
+  const target = Object.create(null) as Record<string, string>;
+  return source === undefined ? target : Object.assign(target, source);
+}
+
+/** JSON text of a session value. @throws TypeError for values JSON cannot represent. */
+export function serializeValue(key: string, value: unknown): string {
+  const text = JSON.stringify(value);
+  if (text === undefined) {
+    throw new TypeError(`session.set("${key}"): value is not JSON-serializable (${typeof value})`);
+  }
+  return text;
+}
+
+/** @throws TypeError for a key that is not a string, or `__proto__`. */
+export function assertKey(key: string): void {
+  if (typeof key !== 'string' || key === '__proto__') {
+    throw new TypeError(
+      `session key must be a string other than "__proto__", got ${JSON.stringify(key)}`,
+    );
+  }
+}
+
+/**
+ * One request's view of a session's values (JSON texts in a prototype-less object), and the
+ * changes it made: keys set, keys deleted, whether it cleared everything first. The changes are
+ * what a store patch carries, so a concurrent request's writes to other keys survive.
+ */
+export class SessionValues {
+  #data: Record<string, string>;
+  readonly #set = new Map<string, string>();
+  readonly #unset = new Set<string>();
+  #cleared = false;
+
+  constructor(data?: Readonly<Record<string, string>>) {
+    this.#data = nullObject(data);
+  }
+
+  get size(): number {
+    return Object.keys(this.#data).length;
+  }
+
+  /** True when this request set, deleted or cleared anything since the last `forget()`. */
+  get changed(): boolean {
+    return this.#cleared || this.#set.size > 0 || this.#unset.size > 0;
+  }
+
+  get cleared(): boolean {
+    return this.#cleared;
+  }
+
+  get(key: string): unknown {
+    const text = this.#data[key];
+    return text === undefined ? undefined : JSON.parse(text);
+  }
+
+  has(key: string): boolean {
+    return this.#data[key] !== undefined;
+  }
+
+  /** Stores an already serialized value (see {@link serializeValue}). */
+  setText(key: string, text: string): void {
+    this.#data[key] = text;
+    this.#set.set(key, text);
+    this.#unset.delete(key);
+  }
+
+  /**
+   * Removes `key`; returns whether it was there. The deletion is recorded even for a key this
+   * request does not see, so a value a concurrent request wrote is removed too.
+   */
+  delete(key: string): boolean {
+    const existed = this.#data[key] !== undefined;
+    delete this.#data[key];
+    this.#set.delete(key);
+    if (!this.#cleared) this.#unset.add(key);
+    return existed;
+  }
+
+  clear(): void {
+    this.#data = nullObject();
+    this.#set.clear();
+    this.#unset.clear();
+    this.#cleared = true;
+  }
+
+  keys(): string[] {
+    return Object.keys(this.#data);
+  }
+
+  entries(): [string, unknown][] {
+    return Object.entries(this.#data).map(([key, text]) => [key, JSON.parse(text)]);
+  }
+
+  /** A plain copy of the current values, for a new record or a sealed payload. */
+  snapshot(): Record<string, string> {
+    return { ...this.#data };
+  }
+
+  /** This request's changes as store patch fields (absent parts undefined: one object shape). */
+  patch(): {
+    clear: true | undefined;
+    set: Record<string, string> | undefined;
+    unset: string[] | undefined;
+  } {
+    return {
+      clear: this.#cleared ? true : undefined,
+      set: this.#set.size > 0 ? Object.fromEntries(this.#set) : undefined,
+      unset: this.#unset.size > 0 ? [...this.#unset] : undefined,
+    };
+  }
+
+  /**
+   * Re-applies this request's changes on top of `base` (the values as the store holds them now,
+   * including concurrent writes): used when the session moves to a new record. After `clear()`
+   * the base is ignored.
+   */
+  rebase(base: Readonly<Record<string, string>>): void {
+    if (this.#cleared) return;
+    const merged = nullObject(base);
+    for (const key of this.#unset) delete merged[key];
+    for (const [key, text] of this.#set) merged[key] = text;
+    this.#data = merged;
+  }
+
+  /** Keeps the values, forgets the changes (they are saved now). */
+  forget(): void {
+    this.#set.clear();
+    this.#unset.clear();
+    this.#cleared = false;
+  }
+}
+
+/**
+ * The dictionary methods of the `Session` interface, for session classes that provide the two
+ * hooks: `readable()` loads the session, `writable(operation)` loads it and throws
+ * SessionStateError when the response was already sent. Keys and values are checked before the
+ * session is loaded, so a programming error surfaces even without a store.
+ */
+export abstract class DictionarySession<Data extends object> {
+  protected abstract readable(): Promise<SessionValues>;
+  protected abstract writable(operation: string): Promise<SessionValues>;
+
+  async get<K extends keyof Data & string>(key: K): Promise<Data[K] | undefined> {
+    return (await this.readable()).get(key) as Data[K] | undefined;
+  }
+
+  async set<K extends keyof Data & string>(key: K, value: Data[K]): Promise<void> {
+    assertKey(key);
+    if (value === undefined) {
+      await this.delete(key);
+      return;
+    }
+    const text = serializeValue(key, value);
+    (await this.writable('set')).setText(key, text);
+  }
+
+  async has(key: keyof Data & string): Promise<boolean> {
+    return (await this.readable()).has(key);
+  }
+
+  async delete(key: keyof Data & string): Promise<boolean> {
+    assertKey(key);
+    return (await this.writable('delete')).delete(key);
+  }
+
+  async pop<K extends keyof Data & string>(key: K): Promise<Data[K] | undefined> {
+    const value = await this.get(key);
+    if (value !== undefined) await this.delete(key);
+    return value;
+  }
+
+  async clear(): Promise<void> {
+    (await this.writable('clear')).clear();
+  }
+
+  async keys(): Promise<(keyof Data & string)[]> {
+    return (await this.readable()).keys() as (keyof Data & string)[];
+  }
+
+  async entries(): Promise<[keyof Data & string, Data[keyof Data & string]][]> {
+    return (await this.readable()).entries() as [keyof Data & string, Data[keyof Data & string]][];
+  }
+}
