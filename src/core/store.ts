@@ -116,8 +116,42 @@ export interface Store {
    * Optional sweep: physically removes expired records and returns how many. Correctness never
    * depends on it, since expiry is enforced by every other method; it only reclaims space. A
    * database store must not scan live records (index `expiresAt`, or use native expiry).
+   *
+   * With `limit`, removes at most `limit` records in this call (one batch) and returns how many it
+   * removed, so an administration tool can report progress: call again until it returns less than
+   * `limit`. Without `limit`, sweeps everything, in whatever batches the store likes. Removing
+   * nothing is an answer (0), not an error.
    */
-  deleteExpired?(now: number): Promise<number>;
+  deleteExpired?(now: number, limit?: number): Promise<number>;
+
+  /**
+   * Optional, for administration (the `latchkey sessions list` command), never called on the
+   * request path: one page of the live records of every user and anonymous session, in a stable
+   * order of the store's choosing. Start with no `cursor`; pass the returned `cursor` to get the
+   * next page; `cursor: null` means the walk is complete. The cursor is opaque (the last id for
+   * ordered stores, a SCAN cursor for Redis) and stays valid while records come and go: records
+   * created or deleted during a walk may or may not be listed, every other live record is listed.
+   *
+   * `limit` is a page size: a page holds at most `limit` records, except on Redis, where it is
+   * SCAN's COUNT hint (a page may hold a few more). A page may hold fewer, even none, while the
+   * cursor is not null. Expired and unreadable records are left out, never errors. A store whose
+   * walk may return a record twice (Redis SCAN while the keyspace is resized) says so; callers
+   * that need each record once de-duplicate by id.
+   */
+  list?(
+    now: number,
+    options: { readonly cursor?: string | undefined; readonly limit: number },
+  ): Promise<{ records: SessionRecord[]; cursor: string | null }>;
+
+  /**
+   * Optional, for administration (`latchkey stats`, the purge progress bar), never called on the
+   * request path. Counts the records at `now`: `live` ones, `expired` ones still physically present
+   * (what a sweep would remove; a store with native expiry reports those its backend has not
+   * dropped yet, normally 0), and `users`, the number of distinct users with at least one live
+   * session. Unreadable records count in none of them. May read every record: expect it to take
+   * time on a large store.
+   */
+  count?(now: number): Promise<{ live: number; expired: number; users: number }>;
 
   /** Optional: release resources the store itself opened (not clients the app passed in). */
   close?(): Promise<void>;

@@ -1,5 +1,4 @@
 import type { SessionMeta, SessionRecord } from '../core/store.js';
-import { publicIdOf } from '../core/token.js';
 
 /**
  * The on-disk format of one session file: the record's fields plus `version`, the format of the
@@ -84,44 +83,5 @@ export function decodeRecord(id: string, text: string): SessionRecord | string {
     idleTimeout,
     persistent: doc.persistent,
     meta: meta as SessionMeta,
-  };
-}
-
-/** What `onInvalidRecord` receives (the same shape as the Redis and PostgreSQL stores'). */
-export interface InvalidRecordEvent {
-  /** Public id of the session (a short prefix of its store id; never a token). */
-  readonly session: string;
-  /** What is wrong, e.g. `"data is not a JSON object"`. */
-  readonly reason: string;
-}
-
-/**
- * Reports unreadable records to `handler`; without one, warns once for the first record only, so a
- * client replaying the cookie of a corrupt record cannot flood the logs. A throwing handler
- * becomes a process warning, never a failed request.
- */
-export function invalidRecordReporter(
-  handler?: (event: InvalidRecordEvent) => void,
-): (id: string, reason: string) => void {
-  let warned = false;
-  return (id, reason) => {
-    const event = { session: publicIdOf(id), reason };
-    if (handler === undefined) {
-      if (warned) return;
-      warned = true;
-      process.emitWarning(
-        `latchkey: the file store holds an unreadable session (${event.session}: ${reason}); it reads ` +
-          'as no session. Further ones are reported only through onInvalidRecord.',
-        { code: 'LATCHKEY_INVALID_RECORD' },
-      );
-      return;
-    }
-    try {
-      handler(event);
-    } catch (error) {
-      process.emitWarning(`latchkey: onInvalidRecord threw: ${String(error)}`, {
-        code: 'LATCHKEY_LISTENER_ERROR',
-      });
-    }
   };
 }

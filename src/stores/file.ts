@@ -3,15 +3,11 @@ import { join } from 'node:path';
 import { applyPatch, type SessionPatch, type SessionRecord, type Store } from '../core/store.js';
 import { errorCode, fileLayout, ignoreMissing } from './file-layout.js';
 import { withLock, type LockTimings } from './file-lock.js';
-import {
-  decodeRecord,
-  invalidRecordReporter,
-  SESSION_ID,
-  type InvalidRecordEvent,
-} from './file-record.js';
+import { decodeRecord, SESSION_ID } from './file-record.js';
+import { invalidRecordReporter, type InvalidRecordEvent } from './invalid-record.js';
 
 export { FILE_VERSION } from './file-record.js';
-export type { InvalidRecordEvent } from './file-record.js';
+export type { InvalidRecordEvent } from './invalid-record.js';
 
 /** Options of {@link fileStore}. */
 export interface FileStoreOptions {
@@ -49,9 +45,21 @@ export interface FileStore extends Store {
   /**
    * Removes expired session files and their index entries, index entries of sessions that are
    * gone, and temporary files abandoned by crashed writers. Reads every session file: run it from
-   * a periodic job (`sessions.purgeExpired()`), not per request.
+   * a periodic job (`sessions.purgeExpired()`), not per request. With `limit`, stops after
+   * removing `limit` files (the next call lists the directory again); the index is swept by the
+   * call that finds fewer than `limit` to remove.
    */
-  deleteExpired(now: number): Promise<number>;
+  deleteExpired(now: number, limit?: number): Promise<number>;
+  /**
+   * Pages through live sessions in id order (the cursor is the last id seen). Lists the directory
+   * on every page and reads each file of the page. Administration only.
+   */
+  list(
+    now: number,
+    options: { readonly cursor?: string | undefined; readonly limit: number },
+  ): Promise<{ records: SessionRecord[]; cursor: string | null }>;
+  /** Counts live and expired session files and distinct live users; reads every file. */
+  count(now: number): Promise<{ live: number; expired: number; users: number }>;
 }
 
 /** Temporary files older than this are leftovers of a crashed writer. */
@@ -96,7 +104,7 @@ export function fileStore(options: FileStoreOptions): FileStore {
   };
   const layout = fileLayout(directory, fsync);
 
-  const report = invalidRecordReporter(options.onInvalidRecord);
+  const report = invalidRecordReporter('the file store', options.onInvalidRecord);
 
   /** The record in the file, live or not; null when missing or unreadable (reported). */
   async function read(id: string): Promise<SessionRecord | null> {
@@ -187,10 +195,11 @@ export function fileStore(options: FileStoreOptions): FileStore {
       return count;
     },
 
-    async deleteExpired(now: number) {
+    async deleteExpired(now: number, limit = Infinity) {
       await layout.prepare();
       let count = 0;
       for (const name of await readdir(layout.sessionsDir)) {
+        if (count >= limit) return count;
         if (name.endsWith('.tmp')) {
           const info = await stat(join(layout.sessionsDir, name)).catch(ignoreMissing);
           if (info !== undefined && Date.now() - info.mtimeMs > ABANDONED_TEMP_MS) {
@@ -214,7 +223,43 @@ export function fileStore(options: FileStoreOptions): FileStore {
       await sweepIndex();
       return count;
     },
+
+    async list(now: number, { cursor, limit }: { cursor?: string | undefined; limit: number }) {
+      const after = cursor ?? '';
+      const ids = (await sessionIds()).filter((id) => id > after).sort();
+      const page = ids.slice(0, limit);
+      const records = (await Promise.all(page.map((id) => readLive(id, now)))).filter(
+        (r): r is SessionRecord => r !== null,
+      );
+      return { records, cursor: ids.length > limit ? (page.at(-1) ?? null) : null };
+    },
+
+    async count(now: number) {
+      let live = 0;
+      let expired = 0;
+      const users = new Set<string>();
+      for (const id of await sessionIds()) {
+        const record = await read(id);
+        if (record === null) continue;
+        if (record.expiresAt <= now) {
+          expired++;
+        } else {
+          live++;
+          if (record.userId !== null) users.add(record.userId);
+        }
+      }
+      return { live, expired, users: users.size };
+    },
   };
+
+  /** Ids of the session files present (temporary files and foreign names left out). */
+  async function sessionIds(): Promise<string[]> {
+    const names = (await readdir(layout.sessionsDir).catch(ignoreMissing)) ?? [];
+    return names
+      .filter((name) => name.endsWith('.json'))
+      .map((name) => name.slice(0, -'.json'.length))
+      .filter((id) => SESSION_ID.test(id));
+  }
 
   /** Drops index entries whose session file is gone, and empty user directories. */
   async function sweepIndex(): Promise<void> {

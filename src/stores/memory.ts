@@ -143,12 +143,44 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       return Promise.resolve(count);
     },
 
-    deleteExpired(now) {
+    deleteExpired(now, limit = Infinity) {
       let count = 0;
       for (const [id, record] of records) {
+        if (count >= limit) break;
         if (record.expiresAt <= now && remove(id)) count++;
       }
       return Promise.resolve(count);
+    },
+
+    list(now, { cursor, limit }) {
+      // Ordered by id (insertion order changes on every write): sorts the ids after the cursor on
+      // each page, fine for the sizes a memory store holds and for an administration tool.
+      const after = cursor ?? '';
+      const ids = [...records.keys()].filter((id) => id > after).sort();
+      const page: SessionRecord[] = [];
+      let last: string | undefined;
+      for (const id of ids) {
+        if (page.length >= limit) return Promise.resolve({ records: page, cursor: last ?? null });
+        last = id;
+        const record = records.get(id);
+        if (record !== undefined && record.expiresAt > now) page.push(record);
+      }
+      return Promise.resolve({ records: page, cursor: null });
+    },
+
+    count(now) {
+      let live = 0;
+      let expired = 0;
+      const users = new Set<string>();
+      for (const record of records.values()) {
+        if (record.expiresAt <= now) {
+          expired++;
+          continue;
+        }
+        live++;
+        if (record.userId !== null) users.add(record.userId);
+      }
+      return Promise.resolve({ live, expired, users: users.size });
     },
 
     startSweep(intervalMs, now = Date.now) {

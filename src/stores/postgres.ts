@@ -1,10 +1,7 @@
 import type { Pool } from 'pg';
 import type { SessionPatch, SessionRecord, Store } from '../core/store.js';
-import {
-  invalidRecordReporter,
-  poolErrorListener,
-  type InvalidRecordEvent,
-} from './postgres-report.js';
+import { invalidRecordReporter, type InvalidRecordEvent } from './invalid-record.js';
+import { poolErrorListener } from './postgres-report.js';
 import { COLUMNS, decodeRow, isFailure, timeParam, type SessionRow } from './postgres-rows.js';
 import { migrate, tableNames } from './postgres-schema.js';
 
@@ -58,7 +55,15 @@ export interface PostgresStore extends Store {
   migrate(): Promise<number>;
   /** Removes the pool listener this store added. Does not end the pool, which belongs to the app. */
   close(): Promise<void>;
-  deleteExpired(now: number): Promise<number>;
+  /** Deletes expired rows in batches of `purgeBatchSize`; with `limit`, one batch of at most that. */
+  deleteExpired(now: number, limit?: number): Promise<number>;
+  /** Pages through live rows in id order (the cursor is the last id seen). Administration only. */
+  list(
+    now: number,
+    options: { readonly cursor?: string | undefined; readonly limit: number },
+  ): Promise<{ records: SessionRecord[]; cursor: string | null }>;
+  /** Counts live and expired rows and distinct live users in one scan. Administration only. */
+  count(now: number): Promise<{ live: number; expired: number; users: number }>;
 }
 
 /**
@@ -101,7 +106,10 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const poolListener =
     options.onPoolError === false ? undefined : poolErrorListener(options.onPoolError);
   if (poolListener !== undefined) pool.on('error', poolListener);
-  const reportInvalid = invalidRecordReporter(names.name, options.onInvalidRecord);
+  const reportInvalid = invalidRecordReporter(
+    `the PostgreSQL store (table ${names.name})`,
+    options.onInvalidRecord,
+  );
 
   function decodeAll(rows: readonly SessionRow[]): SessionRecord[] {
     const records: SessionRecord[] = [];
@@ -222,22 +230,59 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       return rowCount;
     },
 
-    async deleteExpired(now) {
+    async deleteExpired(now, limit) {
       // Batches walk the expires_at index from the oldest entry up to `now`: live rows are never
       // read. SKIP LOCKED lets sweepers in several processes share the work, and FOR UPDATE makes
       // a row extended by a concurrent update since the snapshot be re-checked, not deleted.
       const cutoff = timeParam(now, 'now');
+      const batch = async (size: number): Promise<number> =>
+        (
+          await query(
+            `DELETE FROM ${table} WHERE id IN (
+               SELECT id FROM ${table} WHERE expires_at <= $1
+               ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+            [cutoff, size],
+          )
+        ).rowCount;
+      if (limit !== undefined) return batch(limit);
       let total = 0;
       for (;;) {
-        const { rowCount } = await query(
-          `DELETE FROM ${table} WHERE id IN (
-             SELECT id FROM ${table} WHERE expires_at <= $1
-             ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
-          [cutoff, batchSize],
-        );
+        const rowCount = await batch(batchSize);
         total += rowCount;
         if (rowCount < batchSize) return total;
       }
+    },
+
+    async list(now, { cursor, limit }) {
+      // Administration only. Walks the primary key in id order, expired rows included, so the
+      // page's last id is the next cursor even when every row of the page has expired.
+      const { rows } = await query(
+        `SELECT ${COLUMNS} FROM ${table} WHERE id > $1 ORDER BY id LIMIT $2`,
+        [cursor ?? '', limit],
+      );
+      const records = decodeAll(rows).filter((record) => record.expiresAt > now);
+      const last = rows.at(-1)?.id;
+      return {
+        records,
+        cursor: rows.length < limit || typeof last !== 'string' ? null : last,
+      };
+    },
+
+    async count(now) {
+      await ensureSchema();
+      const { rows } = await pool.query<{ live: string; expired: string; users: string }>(
+        `SELECT count(*) FILTER (WHERE expires_at > $1) AS live,
+                count(*) FILTER (WHERE expires_at <= $1) AS expired,
+                count(DISTINCT user_id) FILTER (WHERE expires_at > $1) AS users
+         FROM ${table}`,
+        [timeParam(now, 'now')],
+      );
+      const row = rows[0];
+      return {
+        live: Number(row?.live ?? 0),
+        expired: Number(row?.expired ?? 0),
+        users: Number(row?.users ?? 0),
+      };
     },
 
     migrate: runMigration,

@@ -136,3 +136,60 @@ export function watchClientErrors(
     client.off('ready', onReady);
   };
 }
+
+/** One SCAN step: the next cursor ("0" when the walk is complete) and the keys of this step. */
+export type KeyScanner = (
+  cursor: string,
+  match: string,
+  count: number,
+) => Promise<{ cursor: string; keys: string[] }>;
+
+interface IoredisScan {
+  scan(
+    cursor: string,
+    matchToken: 'MATCH',
+    pattern: string,
+    countToken: 'COUNT',
+    count: number,
+  ): Promise<[string, string[]]>;
+}
+
+interface NodeRedisScan {
+  scan(
+    cursor: string,
+    options: { MATCH: string; COUNT: number },
+  ): Promise<{ cursor: string | number; keys: unknown[] }>;
+}
+
+/**
+ * SCAN through the client, for the administration methods (`list`, `count`). Undefined for
+ * cluster clients (a SCAN walks one node's keys only, so a walk through one would miss sessions)
+ * and for clients without `scan`: the store then leaves those optional methods out.
+ */
+export function keyScanner(client: RedisClientLike): KeyScanner | undefined {
+  const c = client as unknown as Partial<Record<'scan' | 'nodes', unknown>>;
+  if (typeof c.scan !== 'function') return undefined;
+  if (isNodeRedis(client)) {
+    if ('masters' in client) return undefined;
+    const scanning = client as unknown as NodeRedisScan;
+    return async (cursor, match, count) => {
+      const reply = await scanning.scan(cursor, { MATCH: match, COUNT: count });
+      const keys = normalize(reply.keys) as unknown[];
+      return {
+        cursor: String(reply.cursor),
+        keys: keys.filter((k): k is string => typeof k === 'string'),
+      };
+    };
+  }
+  if (typeof c.nodes === 'function') return undefined;
+  const scanning = client as unknown as IoredisScan;
+  return async (cursor, match, count) => {
+    const [next, keys] = await scanning.scan(cursor, 'MATCH', match, 'COUNT', count);
+    return { cursor: next, keys: keys.filter((k) => typeof k === 'string') };
+  };
+}
+
+/** `text` as a SCAN MATCH pattern matching exactly itself (glob characters escaped). */
+export function globEscape(text: string): string {
+  return text.replace(/[\\*?[\]]/g, '\\$&');
+}

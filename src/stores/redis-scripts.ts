@@ -175,3 +175,14 @@ export const INDEX_REMOVE = script(
 if redis.call('TYPE', KEYS[1]).ok ~= 'zset' then return 0 end
 return redis.call('ZREM', KEYS[1], unpack(ARGV))`,
 );
+
+/**
+ * KEYS[1] session. Returns {version, expiresAt, userId} (false for a missing field) for a hash,
+ * {} for anything else. What `count` needs, without reading the session data.
+ */
+export const SUMMARY = script(
+  'summary',
+  `
+if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then return {} end
+return redis.call('HMGET', KEYS[1], 'v', 'e', 'u')`,
+);

@@ -1,11 +1,18 @@
 import type { SessionPatch, SessionRecord, Store } from '../core/store.js';
 import { publicIdOf } from '../core/token.js';
-import { scriptRunner, watchClientErrors, type RedisClientLike } from './redis-client.js';
+import {
+  globEscape,
+  keyScanner,
+  scriptRunner,
+  watchClientErrors,
+  type RedisClientLike,
+} from './redis-client.js';
 import {
   indexBound,
   parseRecord,
   pexpireAt,
   recordFields,
+  SCHEMA_VERSION,
   type InvalidReason,
   type ParsedRecord,
 } from './redis-record.js';
@@ -17,6 +24,7 @@ import {
   INDEX_ADD,
   INDEX_MEMBERS,
   INDEX_REMOVE,
+  SUMMARY,
   UPDATE,
 } from './redis-scripts.js';
 
@@ -65,7 +73,15 @@ export interface RedisStoreOptions {
   readonly onClientError?: ((error: unknown) => void) | false;
 }
 
-/** The Redis store: a {@link Store} plus `close()`. */
+/**
+ * The Redis store: a {@link Store} plus `close()`. `list` and `count` (administration) are present
+ * with a standalone client only: a cluster client's SCAN walks one node, so they are left out.
+ * Both SCAN `<prefix>s:*`; `count` reads three fields of every session and keeps the ids it has
+ * seen in memory (SCAN may return a key twice), so expect it to take time on a large Redis.
+ * `list` may return a session on two pages if Redis resizes its tables during the walk. There is
+ * no `deleteExpired`: Redis drops expired sessions itself (PEXPIREAT), so `count` reports the
+ * few it has not dropped yet as expired.
+ */
 export interface RedisStore extends Store {
   /** Removes the listeners this store added to the client. Never quits the client: it is the app's. */
   close(): Promise<void>;
@@ -73,6 +89,9 @@ export interface RedisStore extends Store {
 
 /** Default key prefix. */
 export const DEFAULT_PREFIX = 'latchkey:';
+
+/** Store ids are SHA-256 hex; SCAN results with anything else belong to another prefix. */
+const SESSION_ID = /^[0-9a-f]{64}$/;
 
 /** How many ids one index removal sends (Lua's unpack has a stack limit). */
 const REMOVE_BATCH = 500;
@@ -187,7 +206,59 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     return args;
   }
 
+  const scan = keyScanner(options.client);
+  const sessionPattern = `${globEscape(prefix)}s:*`;
+  const sessionIds = (keys: readonly string[]): string[] =>
+    keys
+      .filter((key) => key.startsWith(`${prefix}s:`))
+      .map((key) => key.slice(prefix.length + 2))
+      .filter((id) => SESSION_ID.test(id));
+
+  const admin: Pick<Store, 'list' | 'count'> =
+    scan === undefined
+      ? {}
+      : {
+          async list(now, { cursor, limit }) {
+            const step = await scan(cursor ?? '0', sessionPattern, limit);
+            const ids = [...new Set(sessionIds(step.keys))];
+            const records = await Promise.all(ids.map((id) => read(id, now)));
+            return {
+              records: records.filter((r): r is SessionRecord => r !== null),
+              cursor: step.cursor === '0' ? null : step.cursor,
+            };
+          },
+
+          async count(now) {
+            const seen = new Set<string>();
+            const users = new Set<string>();
+            let live = 0;
+            let expired = 0;
+            let cursor = '0';
+            do {
+              const step = await scan(cursor, sessionPattern, 1000);
+              cursor = step.cursor;
+              const ids = sessionIds(step.keys).filter((id) => !seen.has(id));
+              for (const id of ids) seen.add(id);
+              const replies = await Promise.all(ids.map((id) => run(SUMMARY, sessionKey(id), [])));
+              for (const reply of replies) {
+                if (!Array.isArray(reply) || reply[0] !== SCHEMA_VERSION) continue;
+                const [, e, u] = reply as unknown[];
+                const expiresAt = Number(e);
+                if (typeof e !== 'string' || !Number.isFinite(expiresAt)) continue;
+                if (expiresAt <= now) {
+                  expired++;
+                } else {
+                  live++;
+                  if (typeof u === 'string') users.add(u);
+                }
+              }
+            } while (cursor !== '0');
+            return { live, expired, users: users.size };
+          },
+        };
+
   return {
+    ...admin,
     get: read,
 
     async create(record, now) {

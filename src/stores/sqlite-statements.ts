@@ -14,6 +14,15 @@ export interface Statements {
   readonly listByUser: BetterSqlite3.Statement<[{ user: string; now: number }], SessionRow>;
   readonly deleteByUser: BetterSqlite3.Statement<[{ user: string; except: string | null }]>;
   readonly sweep: BetterSqlite3.Statement<[{ now: number; limit: number }]>;
+  readonly list: BetterSqlite3.Statement<[{ after: string; limit: number }], SessionRow>;
+  readonly count: BetterSqlite3.Statement<[{ now: number }], CountRow>;
+}
+
+/** What the count statement returns: numbers of live and expired rows and distinct live users. */
+export interface CountRow {
+  readonly live: number | null;
+  readonly expired: number | null;
+  readonly users: number | null;
 }
 
 /** Prepares every statement once, for a table name already checked by `checkTableName`. */
@@ -60,5 +69,18 @@ export function prepareStatements(db: BetterSqlite3.Database, table: string): St
       `DELETE FROM ${t} WHERE rowid IN ` +
         `(SELECT rowid FROM ${t} WHERE expires_at <= @now LIMIT @limit)`,
     ),
+    // Administration only. Walks the primary key in id order, expired rows included: the page's
+    // last id (live or not) is the next cursor, so a page of expired rows still moves forward.
+    list: db
+      .prepare<[{ after: string; limit: number }], SessionRow>(
+        `SELECT ${COLUMNS} FROM ${t} WHERE id > @after ORDER BY id LIMIT @limit`,
+      )
+      .safeIntegers(false),
+    count: db
+      .prepare<[{ now: number }], CountRow>(
+        'SELECT sum(expires_at > @now) AS live, sum(expires_at <= @now) AS expired, ' +
+          `count(DISTINCT CASE WHEN expires_at > @now THEN user_id END) AS users FROM ${t}`,
+      )
+      .safeIntegers(false),
   };
 }

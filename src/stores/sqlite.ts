@@ -3,18 +3,13 @@ import { dirname, resolve } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { SessionPatch, SessionRecord, Store } from '../core/store.js';
-import {
-  fromRow,
-  invalidRecordReporter,
-  toRow,
-  type InvalidRecordEvent,
-  type SessionRow,
-} from './sqlite-row.js';
+import { invalidRecordReporter, type InvalidRecordEvent } from './invalid-record.js';
+import { fromRow, toRow, type SessionRow } from './sqlite-row.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 import { checkTableName, ensureSchema, ROW_VERSION } from './sqlite-schema.js';
 
 export { SCHEMA_VERSION, ROW_VERSION, META_TABLE } from './sqlite-schema.js';
-export type { InvalidRecordEvent } from './sqlite-row.js';
+export type { InvalidRecordEvent } from './invalid-record.js';
 
 /** Options of {@link sqliteStore}. */
 export interface SqliteStoreOptions {
@@ -60,8 +55,18 @@ export interface SqliteStore extends Store {
    * misconfiguration (missing driver, unwritable path, foreign table) fails at start-up.
    */
   ready(): Promise<void>;
-  /** Deletes expired rows in batches of 500 through the `expires_at` index; returns how many. */
-  deleteExpired(now: number): Promise<number>;
+  /**
+   * Deletes expired rows in batches of 500 through the `expires_at` index; returns how many. With
+   * `limit`, one batch of at most `limit` rows.
+   */
+  deleteExpired(now: number, limit?: number): Promise<number>;
+  /** Pages through live rows in id order (the cursor is the last id seen). Administration only. */
+  list(
+    now: number,
+    options: { readonly cursor?: string | undefined; readonly limit: number },
+  ): Promise<{ records: SessionRecord[]; cursor: string | null }>;
+  /** Counts live and expired rows and distinct live users in one scan. Administration only. */
+  count(now: number): Promise<{ live: number; expired: number; users: number }>;
   /** Closes the database if the store opened it (a path); a `Database` you passed stays open. */
   close(): Promise<void>;
 }
@@ -149,7 +154,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     return opening;
   }
 
-  const report = invalidRecordReporter(options.onInvalidRecord);
+  const report = invalidRecordReporter('the SQLite store', options.onInvalidRecord);
 
   function decode(row: SessionRow): SessionRecord | null {
     const record = fromRow(row);
@@ -212,8 +217,9 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
       return deleteByUser.run({ user: userId, except: exceptId ?? null }).changes;
     },
 
-    async deleteExpired(now: number) {
+    async deleteExpired(now: number, limit?: number) {
       const { sweep } = await open();
+      if (limit !== undefined) return sweep.run({ now, limit }).changes;
       let total = 0;
       for (;;) {
         const { changes } = sweep.run({ now, limit: SWEEP_BATCH });
@@ -222,6 +228,25 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
         // Let requests run between batches: a large sweep never blocks the process for long.
         await yieldToEventLoop();
       }
+    },
+
+    async list(now: number, { cursor, limit }: { cursor?: string | undefined; limit: number }) {
+      const rows = (await open()).list.all({ after: cursor ?? '', limit });
+      const records: SessionRecord[] = [];
+      for (const row of rows) {
+        const record = decode(row);
+        if (record !== null && record.expiresAt > now) records.push(record);
+      }
+      const last = rows.at(-1)?.id;
+      return {
+        records,
+        cursor: rows.length < limit || typeof last !== 'string' ? null : last,
+      };
+    },
+
+    async count(now: number) {
+      const row = (await open()).count.get({ now });
+      return { live: row?.live ?? 0, expired: row?.expired ?? 0, users: row?.users ?? 0 };
     },
 
     async close() {

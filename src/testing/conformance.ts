@@ -371,5 +371,92 @@ export function storeConformance(name: string, options: ConformanceOptions): voi
         assert.notEqual(await store.get(live.id, now + 2000), null);
       });
     });
+
+    describe('administration (optional list, count, deleteExpired with a limit)', () => {
+      /** Every record a full walk lists at `now`, by id, pages of `limit`. */
+      async function walk(now: number, limit: number) {
+        const seen = new Map<string, SessionRecord>();
+        let cursor: string | undefined;
+        for (let pages = 0; ; pages++) {
+          assert.ok(pages < 100_000, 'the walk ends');
+          if (store.list === undefined) throw new Error('the store lost its list method');
+          const page = await store.list(now, { cursor, limit });
+          for (const record of page.records) seen.set(record.id, record);
+          if (page.cursor === null) return seen;
+          cursor = page.cursor;
+        }
+      }
+
+      it('list walks every live record page by page, and no expired or deleted one', async (t) => {
+        if (store.list === undefined) {
+          t.skip('store has no list (optional)');
+          return;
+        }
+        const t0 = Date.now();
+        const later = t0 + 2 * MINUTE;
+        const user = `user-${newId().slice(0, 8)}`;
+        const mine = [sampleRecord({ userId: user }), sampleRecord({ userId: user })];
+        const anonymous = sampleRecord();
+        const expired = sampleRecord({ userId: user, expiresAt: t0 + MINUTE });
+        const deleted = sampleRecord({ userId: user });
+        for (const r of [...mine, anonymous, expired, deleted]) await store.create(r, t0);
+        await store.delete(deleted.id);
+        const seen = await walk(later, 5);
+        for (const r of [...mine, anonymous]) assert.deepEqual(seen.get(r.id), r);
+        assert.equal(seen.has(expired.id), false, 'an expired record is not listed');
+        assert.equal(seen.has(deleted.id), false, 'a deleted record is not listed');
+        for (const r of seen.values()) assert.ok(r.expiresAt > later, 'only live records');
+        // A page size larger than the store finds the same records in one or a few pages.
+        const big = await walk(later, 10_000);
+        for (const r of [...mine, anonymous]) assert.ok(big.has(r.id));
+      });
+
+      it('count reports live and expired records and distinct live users', async (t) => {
+        if (store.count === undefined) {
+          t.skip('store has no count (optional)');
+          return;
+        }
+        const t0 = Date.now();
+        const at = t0 + 2 * MINUTE;
+        const before = await store.count(at);
+        const user = `user-${newId().slice(0, 8)}`;
+        const live = [sampleRecord({ userId: user }), sampleRecord({ userId: user })];
+        const expiredUser = `user-${newId().slice(0, 8)}`;
+        const expired = sampleRecord({ userId: expiredUser, expiresAt: t0 + MINUTE });
+        for (const r of [...live, sampleRecord(), expired]) await store.create(r, t0);
+        const after = await store.count(at);
+        assert.deepEqual(
+          { live: after.live - before.live, users: after.users - before.users },
+          { live: 3, users: 1 },
+          'two sessions of one user and one anonymous are live; one of another user has expired',
+        );
+        if (store.deleteExpired === undefined) {
+          // Native expiry: the backend may drop other expired records between the two counts.
+          assert.ok(after.expired >= 1, 'the expired record still present is counted');
+        } else {
+          assert.equal(after.expired - before.expired, 1, 'the expired record is counted');
+        }
+      });
+
+      it('deleteExpired with a limit removes one batch at a time, and only expired records', async (t) => {
+        if (store.deleteExpired === undefined) {
+          t.skip('store has no deleteExpired (native expiry)');
+          return;
+        }
+        const t0 = Date.now();
+        const at = t0 + 2 * MINUTE;
+        const expiring = Array.from({ length: 3 }, () => sampleRecord({ expiresAt: t0 + MINUTE }));
+        const live = sampleRecord();
+        for (const r of [...expiring, live]) await store.create(r, t0);
+        assert.equal(await store.deleteExpired(at, 2), 2, 'a batch of exactly the limit');
+        let rounds = 0;
+        while ((await store.deleteExpired(at, 2)) === 2) assert.ok(++rounds < 100_000);
+        for (const r of expiring) {
+          assert.equal(await store.get(r.id, t0), null, 'expired record is physically gone');
+        }
+        assert.notEqual(await store.get(live.id, at), null, 'a live record stays');
+        assert.equal(await store.deleteExpired(at, 2), 0, 'nothing left to remove');
+      });
+    });
   });
 }
