@@ -1,7 +1,8 @@
 import { ConfigurationError, SessionStateError } from '../core/errors.js';
 import { SessionEventEmitter } from '../core/events.js';
+import { emitOptionWarnings, insecureTransportWarning } from '../core/warnings.js';
 import { guardStore } from '../core/guarded-store.js';
-import type { RequestInfo, SessionData, SessionProvider } from '../core/session.js';
+import type { SessionData, SessionProvider } from '../core/session.js';
 import {
   CookieSessionEmitter,
   type CookieSessionEventListener,
@@ -41,7 +42,6 @@ export interface CookieSessions<Data extends object = SessionData> extends Sessi
 }
 
 const PUBLIC_ID = /^[0-9a-f]{16}$/;
-const LOCAL_HOSTS = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/i;
 
 /**
  * Sealed-cookie sessions: the whole session lives in an AES-256-GCM encrypted and authenticated
@@ -78,26 +78,14 @@ export function createCookieSessions<Data extends object = SessionData>(
       Math.max(base.absoluteTimeout, base.rememberMe.absoluteTimeout),
     );
   }
-  for (const warning of base.warnings)
-    process.emitWarning(`latchkey: ${warning}`, { code: 'LATCHKEY_INSECURE_OPTION' });
+  emitOptionWarnings(base.warnings);
 
-  let warnedTransport = false;
   const ctx: CookieSessionContext = {
     options: base,
     ring,
     events,
     revocations,
-    warnInsecureTransport(request: RequestInfo) {
-      // SEC-17, as for server sessions: browsers drop Secure cookies set over plain HTTP.
-      if (warnedTransport || !base.cookie.secure || request.secure !== false) return;
-      if (request.host === undefined || LOCAL_HOSTS.test(request.host)) return;
-      warnedTransport = true;
-      process.emitWarning(
-        `latchkey: a Secure session cookie was sent over plain HTTP to ${request.host}; browsers will drop it. ` +
-          'Serve the app over HTTPS, or set trustProxy: true if a TLS proxy in front of it sets X-Forwarded-Proto.',
-        { code: 'LATCHKEY_INSECURE_TRANSPORT' },
-      );
-    },
+    warnInsecureTransport: insecureTransportWarning(base.cookie),
   };
 
   function requireRevocation(method: string, userId: unknown): Revocations {

@@ -1,5 +1,6 @@
 import { SessionEventEmitter, type SessionEventListener, type SessionEventName } from './events.js';
 import { guardStore } from './guarded-store.js';
+import { emitOptionWarnings, insecureTransportWarning } from './warnings.js';
 import { resolveOptions, type ResolvedOptions, type SessionOptions } from './options.js';
 import {
   StoreSession,
@@ -43,8 +44,6 @@ export interface Sessions<Data extends object = SessionData> extends SessionProv
   off<E extends SessionEventName>(event: E, listener: SessionEventListener<E>): this;
 }
 
-const LOCAL_HOSTS = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/i;
-
 function toUserSession(record: SessionRecord): UserSession {
   return {
     publicId: publicIdOf(record.id),
@@ -73,26 +72,13 @@ export function createSessions<Data extends object = SessionData>(
   const resolved = resolveOptions(options);
   const events = new SessionEventEmitter();
   const call = guardStore(resolved.store, resolved.storeTimeout, events);
-  for (const warning of resolved.warnings)
-    process.emitWarning(`latchkey: ${warning}`, { code: 'LATCHKEY_INSECURE_OPTION' });
+  emitOptionWarnings(resolved.warnings);
 
-  let warnedTransport = false;
   const ctx: SessionContext = {
     options: resolved,
     events,
     call,
-    warnInsecureTransport(request) {
-      // SEC-17: browsers drop Secure cookies set over plain HTTP (except on localhost), so login
-      // would silently fail. Say so once, with the fix.
-      if (warnedTransport || !resolved.cookie.secure || request.secure !== false) return;
-      if (request.host === undefined || LOCAL_HOSTS.test(request.host)) return;
-      warnedTransport = true;
-      process.emitWarning(
-        `latchkey: a Secure session cookie was sent over plain HTTP to ${request.host}; browsers will drop it. ` +
-          'Serve the app over HTTPS, or set trustProxy: true if a TLS proxy in front of it sets X-Forwarded-Proto.',
-        { code: 'LATCHKEY_INSECURE_TRANSPORT' },
-      );
-    },
+    warnInsecureTransport: insecureTransportWarning(resolved.cookie),
   };
 
   const manager: Sessions<Data> = {
