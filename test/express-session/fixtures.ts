@@ -71,6 +71,9 @@ export function readmeApp(express: Express, factory: SessionFactory, options: ob
     s.views = typeof s.views === 'number' ? s.views + 1 : 1;
     res.json({ views: s.views, id: sreq(req).sessionID, same: s.id === sreq(req).sessionID });
   });
+  // To 10 s: the two apps compared run a moment apart, and with a fixed `expires` the remaining
+  // lifetime differs by that moment; every configured lifetime is 5 s from a bucket boundary.
+  const toTenSeconds = (ms: number): number => Math.round(ms / 10_000) * 10;
   app.get('/peek', (req, res) => {
     const s = sreq(req).session;
     res.json({
@@ -80,8 +83,9 @@ export function readmeApp(express: Express, factory: SessionFactory, options: ob
       maxAge:
         s?.cookie.maxAge === null || s === null || s === undefined
           ? null
-          : Math.round((s.cookie.maxAge ?? 0) / 1000),
-      originalMaxAge: seconds(s?.cookie.originalMaxAge),
+          : toTenSeconds(s.cookie.maxAge ?? 0),
+      originalMaxAge:
+        s?.cookie.originalMaxAge == null ? null : toTenSeconds(s.cookie.originalMaxAge),
       storeIsSet: sreq(req).sessionStore !== undefined,
     });
   });
@@ -144,10 +148,6 @@ export function readmeApp(express: Express, factory: SessionFactory, options: ob
   });
   return app;
 }
-
-/** Milliseconds to whole seconds (timings differ by a few ms between runs). */
-const seconds = (ms: number | null | undefined): number | null =>
-  ms === null || ms === undefined ? null : Math.round(ms / 1000);
 
 /** Starts `app` on a real server; the caller closes it. */
 export function serve(app: App): Promise<TestServer> {
