@@ -1,5 +1,6 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { CommitResult } from '../core/session.js';
+import { headerText, varyWithCookie } from './vary.js';
 
 /**
  * Shared by the adapters built on node's ServerResponse (node:http, Express): holds the response
@@ -10,14 +11,8 @@ import type { CommitResult } from '../core/session.js';
 
 /** Adds `Cookie` to the Vary header, keeping what is there. */
 export function addVaryCookie(res: ServerResponse): void {
-  const current = res.getHeader('Vary');
-  const value = Array.isArray(current)
-    ? current.join(', ')
-    : current === undefined
-      ? ''
-      : String(current);
-  if (value.trim() === '*' || /(^|,)\s*cookie\s*(,|$)/i.test(value)) return;
-  res.setHeader('Vary', value === '' ? 'Cookie' : `${value}, Cookie`);
+  const vary = varyWithCookie(headerText(res.getHeader('Vary')));
+  if (vary !== null) res.setHeader('Vary', vary);
 }
 
 /** Puts a commit's headers on a response that has not started. */

@@ -3,6 +3,7 @@ import fastifyPlugin from 'fastify-plugin';
 import { ConfigurationError, StoreUnavailableError } from '../core/errors.js';
 import type { CommitResult, RequestInfo } from '../core/session.js';
 import { requestInfo } from './node.js';
+import { headerText, varyWithCookie } from './vary.js';
 
 /**
  * Latchkey for Fastify 5: `app.register(latchkey, { sessions })` and every route of the
@@ -41,18 +42,6 @@ interface RequestState {
   /** Reply headers that existed when the request started (set by earlier onRequest hooks). */
   readonly earlier: readonly string[];
   committed: boolean;
-}
-
-/** `Vary` with `Cookie` added, or null when it already covers cookies. */
-function varyWithCookie(current: string): string | null {
-  if (current.trim() === '') return 'Cookie';
-  if (current.trim() === '*' || /(^|,)\s*cookie\s*(,|$)/i.test(current)) return null;
-  return `${current}, Cookie`;
-}
-
-function headerText(value: number | string | string[] | undefined): string {
-  if (Array.isArray(value)) return value.join(', ');
-  return value === undefined ? '' : String(value);
 }
 
 /**

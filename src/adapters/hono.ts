@@ -7,6 +7,7 @@ import type {
   SessionData,
   SessionProvider,
 } from '../core/session.js';
+import { varyWithCookie } from './vary.js';
 
 /**
  * The Hono environment the middleware provides: `new Hono<SessionEnv<AppData>>()` types
@@ -46,13 +47,6 @@ function unavailable(): Response {
       'Retry-After': '1',
     },
   });
-}
-
-/** `Vary` with `Cookie` added, or null when it already covers cookies. */
-function varyWithCookie(current: string | null): string | null {
-  if (current === null || current.trim() === '') return 'Cookie';
-  if (current.trim() === '*' || /(^|,)\s*cookie\s*(,|$)/i.test(current)) return null;
-  return `${current}, Cookie`;
 }
 
 function applyTo(headers: Headers, result: CommitResult): void {
