@@ -9,7 +9,6 @@
  * flight for the given time (default 2 s). SQLite calls are synchronous, so "in flight" only
  * matters for the file store.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,52 +16,22 @@ import Database from 'better-sqlite3';
 import type { Store } from '../src/core/store.js';
 import { fileStore } from '../src/stores/file.js';
 import { sqliteStore } from '../src/stores/sqlite.js';
-import { sampleRecord } from '../src/testing/conformance.js';
+import { measureOps, typicalRecord } from './store-ops-lib.js';
 
 const SECONDS = Number(process.argv[2] ?? 2);
-const IN_FLIGHT = 32;
 const SESSIONS = 1000;
-
-function typical(userId: string | null = 'user-123456'): ReturnType<typeof sampleRecord> {
-  return sampleRecord({
-    userId,
-    data: {
-      csrf: JSON.stringify(randomBytes(32).toString('base64url')),
-      cart: '["sku-1","sku-2"]',
-    },
-    meta: {
-      ip: '203.0.113.9',
-      userAgent:
-        'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36',
-      authTime: Date.now(),
-      authMethod: 'password',
-    },
-  });
-}
-
-async function measure(name: string, op: (i: number) => Promise<unknown>): Promise<void> {
-  const end = performance.now() + SECONDS * 1000;
-  let count = 0;
-  async function worker(): Promise<void> {
-    while (performance.now() < end) await op(count++);
-  }
-  const start = performance.now();
-  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-  const elapsed = (performance.now() - start) / 1000;
-  console.log(`  ${name.padEnd(28)} ${Math.round(count / elapsed).toLocaleString('en')} ops/s`);
-}
 
 async function bench(label: string, store: Store): Promise<void> {
   console.log(label);
-  const records = Array.from({ length: SESSIONS }, (_, i) => typical(`user-${i % 100}`));
+  const records = Array.from({ length: SESSIONS }, (_, i) => typicalRecord(`user-${i % 100}`));
   for (const r of records) await store.create(r, Date.now());
   const pick = (i: number): string => records[i % records.length]?.id ?? '';
-  await measure('get', (i) => store.get(pick(i), Date.now()));
-  await measure('update (touch)', (i) => {
+  await measureOps('get', SECONDS, (i) => store.get(pick(i), Date.now()));
+  await measureOps('update (touch)', SECONDS, (i) => {
     const now = Date.now();
     return store.update(pick(i), { lastSeenAt: now, expiresAt: now + 1_800_000 }, now);
   });
-  await measure('update (set one key)', (i) => {
+  await measureOps('update (set one key)', SECONDS, (i) => {
     const now = Date.now();
     return store.update(
       pick(i),
@@ -70,7 +39,9 @@ async function bench(label: string, store: Store): Promise<void> {
       now,
     );
   });
-  await measure('create (user session)', () => store.create(typical(), Date.now()));
+  await measureOps('create (user session)', SECONDS, () =>
+    store.create(typicalRecord(), Date.now()),
+  );
 }
 
 function du(path: string): number {
@@ -96,12 +67,12 @@ try {
   const sized = sqliteStore({ database: join(dir, 'size.db') });
   const files = fileStore({ directory: join(dir, 'size-files') });
   for (let i = 0; i < 10_000; i++) {
-    const record = typical(`user-${i % 1000}`);
+    const record = typicalRecord(`user-${i % 1000}`);
     await sized.create(record, Date.now());
     await files.create(record, Date.now());
   }
   await sized.close(); // checkpoints the WAL into the main file
-  const sample = typical();
+  const sample = typicalRecord();
   console.log(`  record as JSON               ${JSON.stringify(sample).length} bytes`);
   console.log(
     `  sqlite file                  ${Math.round(du(join(dir, 'size.db')) / 10_000)} bytes`,

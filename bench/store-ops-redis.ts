@@ -12,53 +12,23 @@ import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import type { Store } from '../src/core/store.js';
 import { redisStore } from '../src/stores/redis.js';
-import { sampleRecord } from '../src/testing/conformance.js';
+import { measureOps, typicalRecord } from './store-ops-lib.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SECONDS = Number(process.argv[2] ?? 2);
-const IN_FLIGHT = 32;
 const PREFIX = `latchkey-bench:${randomBytes(4).toString('hex')}:`;
-
-function typical(userId: string | null = 'user-123456'): ReturnType<typeof sampleRecord> {
-  return sampleRecord({
-    userId,
-    data: {
-      csrf: JSON.stringify(randomBytes(32).toString('base64url')),
-      cart: '["sku-1","sku-2"]',
-    },
-    meta: {
-      ip: '203.0.113.9',
-      userAgent:
-        'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36',
-      authTime: Date.now(),
-      authMethod: 'password',
-    },
-  });
-}
-
-async function measure(name: string, op: (i: number) => Promise<unknown>): Promise<void> {
-  const end = performance.now() + SECONDS * 1000;
-  let count = 0;
-  async function worker(): Promise<void> {
-    while (performance.now() < end) await op(count++);
-  }
-  const start = performance.now();
-  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-  const elapsed = (performance.now() - start) / 1000;
-  console.log(`  ${name.padEnd(28)} ${Math.round(count / elapsed).toLocaleString('en')} ops/s`);
-}
 
 async function bench(label: string, store: Store): Promise<void> {
   console.log(label);
-  const records = Array.from({ length: 1000 }, () => typical());
+  const records = Array.from({ length: 1000 }, () => typicalRecord());
   for (const r of records) await store.create(r, Date.now());
   const pick = (i: number): string => records[i % records.length]?.id ?? '';
-  await measure('get', (i) => store.get(pick(i), Date.now()));
-  await measure('update (touch)', (i) => {
+  await measureOps('get', SECONDS, (i) => store.get(pick(i), Date.now()));
+  await measureOps('update (touch)', SECONDS, (i) => {
     const now = Date.now();
     return store.update(pick(i), { lastSeenAt: now, expiresAt: now + 1_800_000 }, now);
   });
-  await measure('update (set one key)', (i) => {
+  await measureOps('update (set one key)', SECONDS, (i) => {
     const now = Date.now();
     return store.update(
       pick(i),
@@ -66,7 +36,9 @@ async function bench(label: string, store: Store): Promise<void> {
       now,
     );
   });
-  await measure('create (user session)', () => store.create(typical(), Date.now()));
+  await measureOps('create (user session)', SECONDS, () =>
+    store.create(typicalRecord(), Date.now()),
+  );
 }
 
 const ioredis = new Redis(REDIS_URL);
@@ -80,8 +52,8 @@ try {
   await bench('node-redis', redisStore({ client: nodeRedis, prefix: `${PREFIX}nr:` }));
 
   const store = redisStore({ client: ioredis, prefix: `${PREFIX}mem:` });
-  const user = typical('user-mem');
-  const anonymous = typical(null);
+  const user = typicalRecord('user-mem');
+  const anonymous = typicalRecord(null);
   await store.create(user, Date.now());
   await store.create(anonymous, Date.now());
   const usage = (key: string): Promise<unknown> => ioredis.memory('USAGE', key);
@@ -91,7 +63,7 @@ try {
     `  same, anonymous              ${String(await usage(`${PREFIX}mem:s:${anonymous.id}`))}`,
   );
   console.log(`  user index, 1 session        ${String(await usage(`${PREFIX}mem:u:user-mem`))}`);
-  for (let i = 0; i < 9; i++) await store.create(typical('user-mem'), Date.now());
+  for (let i = 0; i < 9; i++) await store.create(typicalRecord('user-mem'), Date.now());
   console.log(`  user index, 10 sessions      ${String(await usage(`${PREFIX}mem:u:user-mem`))}`);
 } finally {
   let cursor = '0';
