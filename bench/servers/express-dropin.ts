@@ -5,16 +5,10 @@
 //   redis           connect-redis on node-redis (an express-session store, unchanged)
 //   latchkey-redis  Latchkey's redisStore on the same node-redis client library
 import { createRequire } from 'node:module';
-import { createServer } from 'node:http';
-import express from 'express';
+import type { RequestHandler } from 'express';
 import session, { type ClassicStore, type SessionOptions } from 'latchkey/express-session';
-import { announce } from './listen.js';
+import { serveExpressSessionApp, SESSION_OPTIONS } from './express-session-app.js';
 import { benchNamespace, REDIS_URL } from './stores.js';
-
-type Data = Record<string, number>;
-interface Req {
-  session: Data;
-}
 
 async function dropinStore(): Promise<SessionOptions['store']> {
   const kind = process.env.BENCH_DROPIN_STORE ?? 'memory';
@@ -49,34 +43,6 @@ async function dropinStore(): Promise<SessionOptions['store']> {
 }
 
 const store = await dropinStore();
-const app = express();
-app.use(
-  session({
-    secret: 'bench-secret-bench-secret-bench-secret',
-    resave: false,
-    saveUninitialized: false,
-    ...(store === undefined ? {} : { store }),
-  }),
+serveExpressSessionApp(
+  session({ ...SESSION_OPTIONS, ...(store === undefined ? {} : { store }) }) as RequestHandler,
 );
-app.get('/rw', (req, res) => {
-  const s = (req as unknown as Req).session;
-  s.count = (s.count ?? 0) + 1;
-  res.json({ count: s.count });
-});
-app.get('/ro', (req, res) => {
-  res.json({ count: (req as unknown as Req).session.count ?? 0 });
-});
-app.get('/inc', (req, res) => {
-  const s = (req as unknown as Req).session;
-  const key = typeof req.query.key === 'string' ? req.query.key : 'none';
-  s[key] = (s[key] ?? 0) + 1;
-  res.json({ value: s[key] });
-});
-app.get('/all', (req, res) => {
-  const data: Data = {};
-  for (const [key, value] of Object.entries((req as unknown as Req).session)) {
-    if (typeof value === 'number') data[key] = value;
-  }
-  res.json(data);
-});
-announce(createServer(app));
