@@ -19,6 +19,4 @@ if (process.env.BENCH_ES_STORE === 'redis') {
   await client.connect();
   store = new RedisStore({ client, prefix: `${benchNamespace}:es:` });
 }
-serveExpressSessionApp(
-  session({ ...SESSION_OPTIONS, ...(store === undefined ? {} : { store }) }),
-);
+serveExpressSessionApp(session({ ...SESSION_OPTIONS, ...(store === undefined ? {} : { store }) }));
