@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileStore } from '../../src/stores/file.js';
 import { sampleRecord } from '../../src/testing/conformance.js';
-import { runWorkers } from './fixtures-file-worker.js';
+import { assertConcurrentPatchesKept, runWorkers } from './fixtures-file-worker.js';
 
 const root = mkdtempSync(join(tmpdir(), 'latchkey-file-mp-'));
 after(() => {
@@ -16,29 +16,9 @@ describe('file store shared by several processes', () => {
   it('two processes patching different keys of one session 100 times each lose nothing', async () => {
     const directory = join(root, 'shared');
     const store = fileStore({ directory });
-    const record = sampleRecord({ data: { before: '"kept"' } });
-    await store.create(record, Date.now());
-    const count = 100;
-    const results = await runWorkers(
-      ['a', 'b'].map((prefix) => ({
-        store: 'file',
-        location: directory,
-        id: record.id,
-        prefix,
-        count,
-      })),
-    );
-    for (const result of results)
-      assert.deepEqual(result, { applied: count, refused: 0, errors: [] });
-    const data = (await store.get(record.id, Date.now()))?.data ?? {};
-    assert.equal(Object.keys(data).length, 2 * count + 1);
-    assert.equal(data.before, '"kept"');
-    for (let i = 0; i < count; i++) {
-      assert.equal(data[`a-${i}`], String(i));
-      assert.equal(data[`b-${i}`], String(i));
-    }
+    const id = await assertConcurrentPatchesKept(store, 'file', directory);
     assert.deepEqual(readdirSync(join(directory, 'locks')), []);
-    assert.deepEqual(readdirSync(join(directory, 'sessions')), [`${record.id}.json`]);
+    assert.deepEqual(readdirSync(join(directory, 'sessions')), [`${id}.json`]);
   });
 
   // Root ignores file permissions, so when the tests run as root the writer runs as `nobody`.

@@ -7,10 +7,12 @@
  * Usage: node --conditions=latchkey-source --import tsx fixtures-file-worker.ts '<json config>'
  * Tests import {@link runWorkers} from this file instead; it starts the workers and runs them.
  */
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { Store } from '../../src/core/store.js';
+import { sampleRecord } from '../../src/testing/conformance.js';
 import { fileStore } from '../../src/stores/file.js';
 import { sqliteStore } from '../../src/stores/sqlite.js';
 
@@ -30,6 +32,34 @@ export interface WorkerResult {
 }
 
 const WORKER = fileURLToPath(import.meta.url);
+
+/**
+ * The lost-update scenario both embedded stores must pass: two processes each patch their own keys
+ * of one session (`kind` store at `location`) `count` times. Asserts every patch was applied and
+ * every key, old and new, is there afterwards. Returns the session's id.
+ */
+export async function assertConcurrentPatchesKept(
+  store: Store,
+  kind: WorkerConfig['store'],
+  location: string,
+  count = 100,
+): Promise<string> {
+  const record = sampleRecord({ data: { before: '"kept"' } });
+  await store.create(record, Date.now());
+  const results = await runWorkers(
+    ['a', 'b'].map((prefix) => ({ store: kind, location, id: record.id, prefix, count })),
+  );
+  for (const result of results)
+    assert.deepEqual(result, { applied: count, refused: 0, errors: [] });
+  const data = (await store.get(record.id, Date.now()))?.data ?? {};
+  assert.equal(Object.keys(data).length, 2 * count + 1);
+  assert.equal(data.before, '"kept"');
+  for (let i = 0; i < count; i++) {
+    assert.equal(data[`a-${i}`], String(i));
+    assert.equal(data[`b-${i}`], String(i));
+  }
+  return record.id;
+}
 
 /**
  * Starts one worker per config, releases them together once all are ready, and returns their
