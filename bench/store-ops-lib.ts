@@ -30,7 +30,7 @@ export function typicalRecord(
 export async function measureOps(
   name: string,
   seconds: number,
-  op: (i: number) => Promise<unknown>,
+  op: (i: number) => unknown,
 ): Promise<void> {
   const end = performance.now() + seconds * 1000;
   let count = 0;

@@ -23,7 +23,7 @@ const pool = new pg.Pool({ connectionString: url, max: Number(values.pool) });
 const table = `latchkey_bench_${randomBytes(4).toString('hex')}`;
 const store = postgresStore({ pool, table });
 
-async function opsPerSecond(operation: (i: number) => Promise<unknown>): Promise<number> {
+async function opsPerSecond(operation: (i: number) => unknown): Promise<number> {
   const deadline = performance.now() + seconds * 1000;
   let count = 0;
   await Promise.all(

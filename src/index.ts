@@ -24,7 +24,7 @@ export type {
 } from './core/options.js';
 export type { Duration } from './core/duration.js';
 export { toMilliseconds } from './core/duration.js';
-export type { SessionMeta, SessionPatch, SessionRecord, Store } from './core/store.js';
+export type { Awaitable, SessionMeta, SessionPatch, SessionRecord, Store } from './core/store.js';
 export { applyPatch, expiryOf } from './core/store.js';
 export {
   ConfigurationError,

@@ -1,6 +1,11 @@
 import { SessionEventEmitter } from '../core/events.js';
 import { guardStore } from '../core/guarded-store.js';
-import type { SessionPatch, SessionRecord, Store as LatchkeyStore } from '../core/store.js';
+import type {
+  Awaitable,
+  SessionPatch,
+  SessionRecord,
+  Store as LatchkeyStore,
+} from '../core/store.js';
 import { hashToken } from '../core/token.js';
 import type { Backend } from './express-session-backend.js';
 import { restoreCookie } from './express-session-cookie.js';
@@ -70,9 +75,24 @@ function expiryOf(session: Session, now: number): number {
   return expires === null ? now + BROWSER_SESSION_TTL : expires.getTime();
 }
 
-/** Hands a settled promise to a node-style callback outside the promise chain. */
-function settle<T>(promise: Promise<T>, done: (error: unknown, value?: T) => void): void {
-  promise.then(
+/**
+ * Runs a store operation and hands its outcome to a node-style callback, always on a later tick
+ * (as express-session's callers expect) and outside any promise chain. A synchronous answer (an
+ * in-process store) takes no promise at all.
+ */
+function settle<T>(run: () => Awaitable<T>, done: (error: unknown, value?: T) => void): void {
+  let result: Awaitable<T>;
+  try {
+    result = run();
+  } catch (error) {
+    process.nextTick(done, error);
+    return;
+  }
+  if (!(result instanceof Promise)) {
+    process.nextTick(done, null, result);
+    return;
+  }
+  result.then(
     (value) => {
       process.nextTick(done, null, value);
     },
@@ -135,15 +155,18 @@ export function latchkeyBackend(raw: LatchkeyStore, now: () => number = Date.now
         persistent: session.cookie.expires !== null,
         meta: {},
       };
-      settle(store.create(record, t), (error, created) => {
-        if (error) done(error);
-        else if (created === false)
-          done(new Error('session id collision: genid returned the id of a live session'));
-        else {
-          baselines.set(session, next);
-          done();
-        }
-      });
+      settle(
+        () => store.create(record, t),
+        (error, created) => {
+          if (error) done(error);
+          else if (created === false)
+            done(new Error('session id collision: genid returned the id of a live session'));
+          else {
+            baselines.set(session, next);
+            done();
+          }
+        },
+      );
       return;
     }
     const set: Record<string, string> = {};
@@ -159,26 +182,32 @@ export function latchkeyBackend(raw: LatchkeyStore, now: () => number = Date.now
       absoluteExpiresAt: expiresAt,
       idleTimeout,
     };
-    settle(store.update(hashToken(session.id), patch, t), (error) => {
-      // update() === false: destroyed or expired meanwhile. Dropping the write is the point.
-      if (!error) baselines.set(session, next);
-      done(error);
-    });
+    settle(
+      () => store.update(hashToken(session.id), patch, t),
+      (error) => {
+        // update() === false: destroyed or expired meanwhile. Dropping the write is the point.
+        if (!error) baselines.set(session, next);
+        done(error);
+      },
+    );
   }
 
   return {
     touchable: true,
     events: undefined,
     load(sid, req, done) {
-      settle(store.get(hashToken(sid), now()), (error, record) => {
-        if (error) done(error, null);
-        else if (record === null || record === undefined) done(null, null);
-        else {
-          const session = new Session(req);
-          restore(record, session);
-          done(null, session);
-        }
-      });
+      settle(
+        () => store.get(hashToken(sid), now()),
+        (error, record) => {
+          if (error) done(error, null);
+          else if (record === null || record === undefined) done(null, null);
+          else {
+            const session = new Session(req);
+            restore(record, session);
+            done(null, session);
+          }
+        },
+      );
     },
     save(_sid, session, done) {
       write(session, done);
@@ -200,9 +229,12 @@ export function latchkeyBackend(raw: LatchkeyStore, now: () => number = Date.now
       } else write(session, done);
     },
     destroy(sid, done) {
-      settle(store.delete(hashToken(sid)), (error) => {
-        done(error);
-      });
+      settle(
+        () => store.delete(hashToken(sid)),
+        (error) => {
+          done(error);
+        },
+      );
     },
   };
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { StoreUnavailableError } from '../core/errors.js';
-import type { SessionRecord, Store } from '../core/store.js';
+import type { GuardedCall } from '../core/guarded-store.js';
+import type { SessionRecord } from '../core/store.js';
 import { publicIdOf } from '../core/token.js';
 import type { SealedState } from './payload.js';
 
@@ -14,7 +15,7 @@ const VALID: RevocationCheck = Object.freeze({ revoked: false });
 const REVOKED: RevocationCheck = Object.freeze({ revoked: true });
 
 /** Runs one store operation with the deadline and error wrapping of the core (`guardStore`). */
-export type StoreCall = <T>(operation: string, run: (store: Store) => Promise<T>) => Promise<T>;
+export type StoreCall = GuardedCall;
 
 /**
  * Revocation for stateless sessions (SEC-55), kept in any Latchkey {@link Store} as ordinary
@@ -58,8 +59,8 @@ export class Revocations {
     if (userId === null) return VALID;
     const publicId = publicIdOfSid(state.sid);
     const [stamp, dead] = await Promise.all([
-      this.#call('get', (s) => s.get(stampId(userId), now)),
-      this.#call('get', (s) => s.get(sessionRecordId(userId, publicId), now)),
+      this.#call<SessionRecord | null>('get', (s) => s.get(stampId(userId), now)),
+      this.#call<SessionRecord | null>('get', (s) => s.get(sessionRecordId(userId, publicId), now)),
     ]);
     if (dead !== null) return REVOKED;
     if (stamp === null) return VALID;

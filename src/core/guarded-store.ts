@@ -1,6 +1,15 @@
 import { StoreUnavailableError } from './errors.js';
 import type { SessionEventEmitter } from './events.js';
-import type { Store } from './store.js';
+import type { Awaitable, Store } from './store.js';
+
+/**
+ * Runs one store operation under the guard: the store's answer as it came (a value when the store
+ * answered synchronously, else a promise), every failure a StoreUnavailableError.
+ */
+export type GuardedCall = <T>(
+  operation: string,
+  run: (store: Store) => Awaitable<T>,
+) => Awaitable<T>;
 
 interface Pending {
   readonly deadline: number;
@@ -18,14 +27,23 @@ interface Pending {
  * every quarter of the timeout, instead of a timer per operation: an overdue operation fails
  * between 1x and 1.25x `timeout` after it started.
  *
+ * An operation the store answers synchronously (memory, SQLite) is returned as it is, and a
+ * synchronous throw is rethrown as a StoreUnavailableError: no promise, no deadline, since nothing
+ * can be overdue once it has returned.
+ *
  * Hazard: a timed-out operation is abandoned, not cancelled; the backend may still apply it.
  * Every store operation is idempotent or conditional, so a late write cannot resurrect anything.
  */
+/** True for promises, including another library's (a record or a boolean is never one). */
+function isThenable<T>(value: Awaitable<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
 export function guardStore(
   store: Store,
   timeout: number,
   events: SessionEventEmitter,
-): <T>(operation: string, run: (store: Store) => Promise<T>) => Promise<T> {
+): GuardedCall {
   const pending = new Set<Pending>();
   let watchdog: NodeJS.Timeout | undefined;
 
@@ -55,7 +73,7 @@ export function guardStore(
     return wrapped;
   }
 
-  return function call<T>(operation: string, run: (s: Store) => Promise<T>): Promise<T> {
+  function guardAsync<T>(operation: string, result: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const entry: Pending = {
         deadline: performance.now() + timeout,
@@ -69,13 +87,6 @@ export function guardStore(
         watchdog = setInterval(sweep, Math.max(1, Math.floor(timeout / 4)));
       }
       const settle = (): boolean => pending.delete(entry);
-      let result: Promise<T>;
-      try {
-        result = run(store);
-      } catch (error) {
-        if (settle()) reject(fail(operation, error));
-        return;
-      }
       result.then(
         (value) => {
           if (settle()) resolve(value);
@@ -85,5 +96,15 @@ export function guardStore(
         },
       );
     });
+  }
+
+  return function call<T>(operation: string, run: (s: Store) => Awaitable<T>): Awaitable<T> {
+    let result: Awaitable<T>;
+    try {
+      result = run(store);
+    } catch (error) {
+      throw fail(operation, error);
+    }
+    return isThenable(result) ? guardAsync(operation, Promise.resolve(result)) : result;
   };
 }

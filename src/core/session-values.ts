@@ -139,36 +139,70 @@ export class SessionValues {
 }
 
 /**
+ * Applies `fn` to what `source` gives, as a promise: at once when `source` answers synchronously
+ * (a loaded session), after it settles otherwise. A synchronous throw becomes a rejection, so a
+ * method fails the same way whether or not the session was loaded.
+ */
+function after<T, R>(source: () => T | Promise<T>, fn: (value: T) => R): Promise<R> {
+  try {
+    const value = source();
+    return value instanceof Promise ? value.then(fn) : Promise.resolve(fn(value));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/**
  * The dictionary methods of the `Session` interface, for session classes that provide the two
  * hooks: `readable()` loads the session, `writable(operation)` loads it and throws
- * SessionStateError when the response was already sent. Keys and values are checked before the
- * session is loaded, so a programming error surfaces even without a store.
+ * SessionStateError when the response was already sent. The hooks answer synchronously once the
+ * session is loaded, so a loaded session's methods cost no extra promise hops. Keys and values are
+ * checked before the session is loaded, so a programming error surfaces even without a store.
  */
 export abstract class DictionarySession<Data extends object> {
-  protected abstract readable(): Promise<SessionValues>;
-  protected abstract writable(operation: string): Promise<SessionValues>;
+  protected abstract readable(): SessionValues | Promise<SessionValues>;
+  protected abstract writable(operation: string): SessionValues | Promise<SessionValues>;
 
-  async get<K extends keyof Data & string>(key: K): Promise<Data[K] | undefined> {
-    return (await this.readable()).get(key) as Data[K] | undefined;
+  get<K extends keyof Data & string>(key: K): Promise<Data[K] | undefined> {
+    return after(
+      () => this.readable(),
+      (values) => values.get(key) as Data[K] | undefined,
+    );
   }
 
-  async set<K extends keyof Data & string>(key: K, value: Data[K]): Promise<void> {
-    assertKey(key);
-    if (value === undefined) {
-      await this.delete(key);
-      return;
+  set<K extends keyof Data & string>(key: K, value: Data[K]): Promise<void> {
+    let text: string | undefined;
+    try {
+      assertKey(key);
+      if (value !== undefined) text = serializeValue(key, value);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const text = serializeValue(key, value);
-    (await this.writable('set')).setText(key, text);
+    if (text === undefined) return this.delete(key).then(() => undefined);
+    const serialized = text;
+    return after(
+      () => this.writable('set'),
+      (values) => {
+        values.setText(key, serialized);
+      },
+    );
   }
 
-  async has(key: keyof Data & string): Promise<boolean> {
-    return (await this.readable()).has(key);
+  has(key: keyof Data & string): Promise<boolean> {
+    return after(
+      () => this.readable(),
+      (values) => values.has(key),
+    );
   }
 
-  async delete(key: keyof Data & string): Promise<boolean> {
-    assertKey(key);
-    return (await this.writable('delete')).delete(key);
+  delete(key: keyof Data & string): Promise<boolean> {
+    return after(
+      () => {
+        assertKey(key);
+        return this.writable('delete');
+      },
+      (values) => values.delete(key),
+    );
   }
 
   async pop<K extends keyof Data & string>(key: K): Promise<Data[K] | undefined> {
@@ -177,15 +211,26 @@ export abstract class DictionarySession<Data extends object> {
     return value;
   }
 
-  async clear(): Promise<void> {
-    (await this.writable('clear')).clear();
+  clear(): Promise<void> {
+    return after(
+      () => this.writable('clear'),
+      (values) => {
+        values.clear();
+      },
+    );
   }
 
-  async keys(): Promise<(keyof Data & string)[]> {
-    return (await this.readable()).keys() as (keyof Data & string)[];
+  keys(): Promise<(keyof Data & string)[]> {
+    return after(
+      () => this.readable(),
+      (values) => values.keys() as (keyof Data & string)[],
+    );
   }
 
-  async entries(): Promise<[keyof Data & string, Data[keyof Data & string]][]> {
-    return (await this.readable()).entries() as [keyof Data & string, Data[keyof Data & string]][];
+  entries(): Promise<[keyof Data & string, Data[keyof Data & string]][]> {
+    return after(
+      () => this.readable(),
+      (values) => values.entries() as [keyof Data & string, Data[keyof Data & string]][],
+    );
   }
 }

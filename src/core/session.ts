@@ -2,6 +2,7 @@ import { clearCookie, readCookie, serializeCookie } from './cookie.js';
 import { SessionStateError } from './errors.js';
 import { DictionarySession, SessionValues } from './session-values.js';
 import type { SessionEventEmitter } from './events.js';
+import type { GuardedCall } from './guarded-store.js';
 import type { ResolvedOptions } from './options.js';
 import {
   expiryOf,
@@ -157,10 +158,11 @@ export interface SessionProvider<Data extends object = SessionData> {
 export interface SessionContext {
   readonly options: ResolvedOptions;
   readonly events: SessionEventEmitter;
-  readonly call: <T>(operation: string, run: (store: Store) => Promise<T>) => Promise<T>;
+  readonly call: GuardedCall;
   readonly warnInsecureTransport: (request: RequestInfo) => void;
 }
 
+const LOADED: Promise<void> = Promise.resolve();
 const NO_CHANGE: CommitResult = Object.freeze({ setCookie: null, vary: false, cacheControl: null });
 const MAX_USER_AGENT = 512;
 
@@ -236,15 +238,20 @@ export class StoreSession<Data extends object = SessionData>
 
   // ---- data (the dictionary methods come from DictionarySession) -------------------------------
 
-  protected async readable(): Promise<SessionValues> {
-    await this.load();
-    return this.#values;
+  protected readable(): SessionValues | Promise<SessionValues> {
+    if (this.#loaded) return this.#values;
+    return this.load().then(() => this.#values);
   }
 
-  protected async writable(operation: string): Promise<SessionValues> {
-    await this.load();
-    this.#assertOpen(operation);
-    return this.#values;
+  protected writable(operation: string): SessionValues | Promise<SessionValues> {
+    if (this.#loaded) {
+      this.#assertOpen(operation);
+      return this.#values;
+    }
+    return this.load().then(() => {
+      this.#assertOpen(operation);
+      return this.#values;
+    });
   }
 
   // ---- metadata -----------------------------------------------------------------------------
@@ -355,24 +362,51 @@ export class StoreSession<Data extends object = SessionData>
   // ---- loading and committing ---------------------------------------------------------------
 
   load(): Promise<void> {
-    this.#loading ??= this.#load().then(() => {
-      this.#loaded = true;
-    });
+    if (this.#loading === null) {
+      let loading: void | Promise<void>;
+      try {
+        loading = this.#load();
+      } catch (error) {
+        loading = Promise.reject(error);
+      }
+      if (loading instanceof Promise) {
+        this.#loading = loading.then(() => {
+          this.#loaded = true;
+        });
+      } else {
+        // Answered synchronously (an in-process store): no promise hop on any later call.
+        this.#loaded = true;
+        this.#loading = LOADED;
+      }
+    }
     return this.#loading;
   }
 
-  async #load(): Promise<void> {
+  /** Reads the cookie and the record; synchronous when the store answers synchronously. */
+  #load(): void | Promise<void> {
     const { options, events } = this.#ctx;
     const cookie = readCookie(this.#request.cookie, options.cookie.name);
     this.#cookiePresent = cookie.present;
-    if (cookie.value === undefined) return;
-    if (!isWellFormedToken(cookie.value)) {
+    const token = cookie.value;
+    if (token === undefined) return;
+    if (!isWellFormedToken(token)) {
       events.emit('rejected-token', { reason: 'malformed' });
       return;
     }
-    const id = hashToken(cookie.value);
+    const id = hashToken(token);
     const now = options.now();
-    const record = await this.#ctx.call('get', (s) => s.get(id, now));
+    const record = this.#ctx.call('get', (s) => s.get(id, now));
+    if (record instanceof Promise) {
+      return record.then((found) => {
+        this.#adopt(token, id, found, now);
+      });
+    }
+    this.#adopt(token, id, record, now);
+  }
+
+  /** Takes `record` as this request's session if it is live, intact and really `id`'s. */
+  #adopt(token: string, id: string, record: SessionRecord | null, now: number): void {
+    const { events } = this.#ctx;
     const session = publicIdOf(id);
     if (record === null) {
       events.emit('rejected-token', { reason: 'unknown', session });
@@ -388,7 +422,7 @@ export class StoreSession<Data extends object = SessionData>
       return;
     }
     this.#record = record;
-    this.#token = cookie.value;
+    this.#token = token;
     this.#values = new SessionValues(record.data);
   }
 
@@ -417,18 +451,21 @@ export class StoreSession<Data extends object = SessionData>
       if (!dirty && now - record.lastSeenAt < this.#ctx.options.touchInterval)
         return this.#result(now);
       const patch = this.#patch(record, now, dirty);
-      return this.#ctx
-        .call('update', (s) => s.update(record.id, patch, now))
-        .then((applied) => {
-          if (!applied) this.#ctx.events.emit('write-refused', { session: publicIdOf(record.id) });
-          return this.#result(now);
-        });
+      const applied = this.#ctx.call('update', (s) => s.update(record.id, patch, now));
+      return applied instanceof Promise
+        ? applied.then((done) => this.#updated(record, done, now))
+        : this.#updated(record, applied, now);
     }
     if (this.#pending.userId === null && this.#values.size === 0) return this.#result(now);
     return this.#create(now).then(() => {
       this.#cookie = 'set';
       return this.#result(now);
     });
+  }
+
+  #updated(record: SessionRecord, applied: boolean, now: number): CommitResult {
+    if (!applied) this.#ctx.events.emit('write-refused', { session: publicIdOf(record.id) });
+    return this.#result(now);
   }
 
   #result(now: number): CommitResult {

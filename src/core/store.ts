@@ -73,13 +73,23 @@ export interface SessionPatch {
   readonly idleTimeout?: number | undefined;
 }
 
+/** A value, or a promise of it. */
+export type Awaitable<T> = T | Promise<T>;
+
+/**
+ * What Latchkey needs from a session backend. Every method may return a promise; the four on the
+ * request path (`get`, `create`, `update`, `delete`) may also answer synchronously, as in-process
+ * stores can (memory, SQLite through better-sqlite3): the core then skips the promise and timer
+ * work of an asynchronous call on every request. A synchronous failure is thrown, an asynchronous
+ * one rejects; the core treats both alike (StoreUnavailableError).
+ */
 export interface Store {
   /**
    * The live record with this id, or null when it is missing, expired or unreadable (a corrupt
    * row, a row of an older schema). Never rejects for those; a store that can report them should
    * do so through its own `onInvalidRecord` hook or logging, not by throwing.
    */
-  get(id: string, now: number): Promise<SessionRecord | null>;
+  get(id: string, now: number): Awaitable<SessionRecord | null>;
 
   /**
    * Inserts `record` only if no live record has this id. Returns false on a collision and leaves
@@ -87,17 +97,17 @@ export interface Store {
    * replaced. The backend
    * should expire the record at `record.expiresAt` in the same operation where it can.
    */
-  create(record: SessionRecord, now: number): Promise<boolean>;
+  create(record: SessionRecord, now: number): Awaitable<boolean>;
 
   /**
    * Applies `patch` only if the record is still live. Returns false, and changes nothing, when it
    * is missing or expired. This is what keeps a request that finishes after a logout from bringing
    * the session back: never upsert.
    */
-  update(id: string, patch: SessionPatch, now: number): Promise<boolean>;
+  update(id: string, patch: SessionPatch, now: number): Awaitable<boolean>;
 
   /** Removes the record. Deleting a missing record is a no-op, not an error. */
-  delete(id: string): Promise<void>;
+  delete(id: string): Awaitable<void>;
 
   /**
    * Live records bound to `userId`, in no particular order. The per-user index behind it may hold

@@ -38,8 +38,8 @@ function frozen(record: SessionRecord): SessionRecord {
 
 /**
  * Sessions in this process's memory: for tests, development and single-process apps that accept
- * losing every session on restart. Every operation completes within one tick, so patches are
- * atomic by construction. Records handed out are frozen: callers can never mutate stored state.
+ * losing every session on restart. The request-path operations answer synchronously (see
+ * {@link Store}), so patches are atomic by construction. Records handed out are frozen: callers can never mutate stored state.
  * No timer is started unless you call `startSweep`.
  */
 export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
@@ -87,13 +87,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     },
 
     get(id, now) {
-      const record = live(id, now);
-      if (record === undefined) return Promise.resolve(null);
-      return Promise.resolve(record);
+      return live(id, now) ?? null;
     },
 
     create(record, now) {
-      if (live(record.id, now) !== undefined) return Promise.resolve(false);
+      if (live(record.id, now) !== undefined) return false;
       while (records.size >= maxSessions) {
         const oldest = records.keys().next().value;
         if (oldest === undefined) break;
@@ -105,12 +103,12 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
         if (ids === undefined) byUser.set(record.userId, (ids = new Set()));
         ids.add(record.id);
       }
-      return Promise.resolve(true);
+      return true;
     },
 
     update(id: string, patch: SessionPatch, now: number) {
       const record = live(id, now);
-      if (record === undefined) return Promise.resolve(false);
+      if (record === undefined) return false;
       // applyPatch returns a new record and data object; meta is shared with the frozen original.
       const next = applyPatch(record, patch);
       Object.freeze(next.data);
@@ -118,12 +116,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       // re-insert on every write is measurable, and eviction needs no finer order than that.
       if (next.lastSeenAt - record.lastSeenAt >= 1000) records.delete(id);
       records.set(id, Object.freeze(next));
-      return Promise.resolve(true);
+      return true;
     },
 
     delete(id) {
       remove(id);
-      return Promise.resolve();
     },
 
     listByUser(userId, now) {

@@ -128,6 +128,8 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
   }
 
   let opening: Promise<Statements> | undefined;
+  /** Set once the database is open: the request-path operations then answer synchronously. */
+  let prepared: Statements | undefined;
   let owned: BetterSqlite3.Database | undefined;
   let closed = false;
 
@@ -137,6 +139,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
       ensureSchema(db, table);
       const statements = prepareStatements(db, table);
       if (typeof database === 'string') owned = db;
+      if (!closed) prepared = statements;
       return statements;
     } catch (error) {
       if (typeof database === 'string') db.close();
@@ -165,41 +168,60 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     return record;
   }
 
+  function read(st: Statements, id: string, now: number): SessionRecord | null {
+    const row = st.get.get({ id, now });
+    return row === undefined ? null : decode(row);
+  }
+
+  function insert(st: Statements, record: SessionRecord, now: number): boolean {
+    return st.create.run({ ...toRow(record), now }).changes === 1;
+  }
+
+  function merge(st: Statements, id: string, patch: SessionPatch, now: number): boolean {
+    // A prototype-less object, so any key name is an own property of the merge patch.
+    const changes = Object.create(null) as Record<string, string | null>;
+    for (const key of patch.unset ?? []) changes[key] = null;
+    Object.assign(changes, patch.set);
+    const result = st.update.run({
+      id,
+      now,
+      clear: patch.clear === true ? 1 : 0,
+      patch: JSON.stringify(changes),
+      lastSeenAt: patch.lastSeenAt,
+      expiresAt: patch.expiresAt,
+      absoluteExpiresAt: patch.absoluteExpiresAt ?? null,
+      idleTimeout: patch.idleTimeout ?? null,
+      version: ROW_VERSION,
+    });
+    return result.changes === 1;
+  }
+
   return {
     async ready() {
       await open();
     },
 
-    async get(id: string, now: number) {
-      const row = (await open()).get.get({ id, now });
-      return row === undefined ? null : decode(row);
+    get(id: string, now: number) {
+      return prepared === undefined
+        ? open().then((st) => read(st, id, now))
+        : read(prepared, id, now);
     },
 
-    async create(record: SessionRecord, now: number) {
-      return (await open()).create.run({ ...toRow(record), now }).changes === 1;
+    create(record: SessionRecord, now: number) {
+      return prepared === undefined
+        ? open().then((st) => insert(st, record, now))
+        : insert(prepared, record, now);
     },
 
-    async update(id: string, patch: SessionPatch, now: number) {
-      // A prototype-less object, so any key name is an own property of the merge patch.
-      const merge = Object.create(null) as Record<string, string | null>;
-      for (const key of patch.unset ?? []) merge[key] = null;
-      Object.assign(merge, patch.set);
-      const result = (await open()).update.run({
-        id,
-        now,
-        clear: patch.clear === true ? 1 : 0,
-        patch: JSON.stringify(merge),
-        lastSeenAt: patch.lastSeenAt,
-        expiresAt: patch.expiresAt,
-        absoluteExpiresAt: patch.absoluteExpiresAt ?? null,
-        idleTimeout: patch.idleTimeout ?? null,
-        version: ROW_VERSION,
-      });
-      return result.changes === 1;
+    update(id: string, patch: SessionPatch, now: number) {
+      return prepared === undefined
+        ? open().then((st) => merge(st, id, patch, now))
+        : merge(prepared, id, patch, now);
     },
 
-    async delete(id: string) {
-      (await open()).delete.run(id);
+    delete(id: string) {
+      if (prepared === undefined) return open().then((st) => void st.delete.run(id));
+      prepared.delete.run(id);
     },
 
     async listByUser(userId: string, now: number) {
@@ -252,6 +274,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     async close() {
       if (closed) return;
       closed = true;
+      prepared = undefined;
       const pending = opening;
       opening = undefined;
       await pending?.catch(() => undefined);

@@ -1,4 +1,4 @@
-import type { Store } from '../../src/core/store.js';
+import type { Awaitable, Store } from '../../src/core/store.js';
 
 type Operation = 'get' | 'create' | 'update' | 'delete' | 'listByUser' | 'deleteByUser';
 
@@ -42,7 +42,7 @@ export function spyStore(inner: Store): SpyStore {
     deleteByUser: (userId, exceptId) =>
       run('deleteByUser', () => inner.deleteByUser(userId, exceptId)),
   };
-  async function run<T>(operation: Operation, call: () => Promise<T>): Promise<T> {
+  async function run<T>(operation: Operation, call: () => Awaitable<T>): Promise<T> {
     calls[operation]++;
     if (spy.failing) throw new Error('connect ECONNREFUSED 127.0.0.1:6379 (simulated outage)');
     return call();

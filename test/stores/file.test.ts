@@ -98,7 +98,7 @@ describe('file store: hostile ids never become paths', () => {
     await store.delete('../planted');
     assert.ok(existsSync(join(directory, 'planted.json')), 'delete did not follow the path');
     assert.equal(await store.get('A'.repeat(64), now), null);
-    await assert.rejects(store.create(sampleRecord({ id: '../../x' }), now), TypeError);
+    await assert.rejects(async () => store.create(sampleRecord({ id: '../../x' }), now), TypeError);
   });
 });
 
@@ -161,8 +161,11 @@ describe('file store: locks', () => {
     // Held by a live process (this one, as another store instance would be).
     writeFileSync(lockOf(directory, record.id), `${process.pid} ${hostname()} other`);
     const now = Date.now();
-    await assert.rejects(store.update(record.id, patchAt(now, { a: '1' }), now), /could not lock/);
-    await assert.rejects(store.delete(record.id), /could not lock/);
+    await assert.rejects(
+      async () => store.update(record.id, patchAt(now, { a: '1' }), now),
+      /could not lock/,
+    );
+    await assert.rejects(async () => store.delete(record.id), /could not lock/);
     assert.deepEqual(await store.get(record.id, now), record);
     assert.ok(existsSync(lockOf(directory, record.id)), "another holder's lock is not removed");
   });

@@ -108,7 +108,7 @@ describe('postgres store: schema', { skip }, () => {
   it('with migrate: false creates nothing, so a missing table fails loudly', async () => {
     const name = table('nomigrate');
     const store = postgresStore({ pool, table: name, migrate: false });
-    await assert.rejects(store.get('x', Date.now()), /does not exist/);
+    await assert.rejects(async () => store.get('x', Date.now()), /does not exist/);
     assert.equal(await versionOf(name), undefined);
     await store.migrate();
     assert.equal(await store.get('x', Date.now()), null);

@@ -76,7 +76,7 @@ describe('redis store under a least-privilege ACL', { skip }, () => {
     await admin.set('other-app:secret', 'x');
     await assert.rejects(app.get('other-app:secret'), /NOPERM/);
     await assert.rejects(
-      redisStore({ client: app, prefix: 'other-app:' }).get(a.id, now),
+      async () => redisStore({ client: app, prefix: 'other-app:' }).get(a.id, now),
       /NOPERM/,
     );
   });

@@ -107,7 +107,10 @@ describe('sqlite store: schema', () => {
     db.exec('CREATE TABLE sessions (sid TEXT PRIMARY KEY, expired INTEGER, sess TEXT)');
     const store = sqliteStore({ database: db, table: 'sessions' });
     await assert.rejects(store.ready(), /not created by Latchkey/);
-    await assert.rejects(store.get(sampleRecord().id, Date.now()), /not created by Latchkey/);
+    await assert.rejects(
+      async () => store.get(sampleRecord().id, Date.now()),
+      /not created by Latchkey/,
+    );
     db.close();
   });
 
@@ -141,7 +144,7 @@ describe('sqlite store: schema', () => {
     const store = sqliteStore({ database: newPath() });
     await store.ready();
     await store.close();
-    await assert.rejects(store.get(sampleRecord().id, Date.now()), /closed/);
+    await assert.rejects(async () => store.get(sampleRecord().id, Date.now()), /closed/);
   });
 });
 
@@ -229,9 +232,12 @@ describe('sqlite store: failures reject and corrupt nothing', () => {
     try {
       const now = Date.now();
       const busy = (error: unknown): boolean => (error as { code?: string }).code === 'SQLITE_BUSY';
-      await assert.rejects(store.update(record.id, patchAt(now, { a: '2' }), now), busy);
-      await assert.rejects(store.create(sampleRecord(), now), busy);
-      await assert.rejects(store.delete(record.id), busy);
+      await assert.rejects(
+        async () => store.update(record.id, patchAt(now, { a: '2' }), now),
+        busy,
+      );
+      await assert.rejects(async () => store.create(sampleRecord(), now), busy);
+      await assert.rejects(async () => store.delete(record.id), busy);
       // WAL: readers are not blocked by a writer.
       assert.deepEqual(await store.get(record.id, now), record);
     } finally {
@@ -257,7 +263,7 @@ describe('sqlite store: failures reject and corrupt nothing', () => {
     const store = sqliteStore({ database: db });
     assert.deepEqual(await store.get(record.id, Date.now()), record);
     await assert.rejects(
-      store.update(record.id, patchAt(Date.now(), { b: '2' }), Date.now()),
+      async () => store.update(record.id, patchAt(Date.now(), { b: '2' }), Date.now()),
       /readonly/,
     );
     db.close();
@@ -268,7 +274,7 @@ describe('sqlite store: failures reject and corrupt nothing', () => {
     const store = sqliteStore({ database: join(blocker, 'sessions.db') });
     // A regular file where the directory should be.
     new Database(blocker).close();
-    await assert.rejects(store.get(sampleRecord().id, Date.now()));
+    await assert.rejects(async () => store.get(sampleRecord().id, Date.now()));
     rmSync(blocker);
     assert.equal(await store.create(sampleRecord(), Date.now()), true);
     await store.close();
