@@ -4,13 +4,7 @@ import { DictionarySession, SessionValues } from './session-values.js';
 import type { SessionEventEmitter } from './events.js';
 import type { GuardedCall } from './guarded-store.js';
 import type { ResolvedOptions } from './options.js';
-import {
-  expiryOf,
-  type SessionMeta,
-  type SessionPatch,
-  type SessionRecord,
-  type Store,
-} from './store.js';
+import { expiryOf, type SessionMeta, type SessionPatch, type SessionRecord } from './store.js';
 import { generateToken, hashToken, isWellFormedToken, publicIdOf } from './token.js';
 import type { Duration } from './duration.js';
 import { toMilliseconds } from './duration.js';
