@@ -80,7 +80,7 @@ export async function revokeSessions(
   await eachSession(store, now, async (records) => {
     const targets =
       publicId === undefined ? records : records.filter((r) => publicIdOf(r.id) === publicId);
-    await Promise.all(targets.map((r) => store.delete(r.id)));
+    await Promise.all(targets.map(async (r) => store.delete(r.id)));
     ended += targets.length;
   });
   if (publicId !== undefined && ended === 0) {

@@ -251,7 +251,7 @@ export function storeConformance(name: string, options: ConformanceOptions): voi
         const now = Date.now();
         const keys = Array.from({ length: 50 }, (_, i) => `k${i}`);
         const results = await Promise.all(
-          keys.map((k) =>
+          keys.map(async (k) =>
             store.update(
               record.id,
               { set: { [k]: `"${k}"` }, lastSeenAt: now, expiresAt: now + MINUTE },
@@ -347,7 +347,7 @@ export function storeConformance(name: string, options: ConformanceOptions): voi
       it('finds sessions created concurrently for one user', async () => {
         const user = `user-${newId().slice(0, 8)}`;
         const records = Array.from({ length: 20 }, () => sampleRecord({ userId: user }));
-        await Promise.all(records.map((r) => store.create(r, Date.now())));
+        await Promise.all(records.map(async (r) => store.create(r, Date.now())));
         assert.equal((await store.listByUser(user, Date.now())).length, 20);
         assert.equal(await store.deleteByUser(user), 20);
         assert.deepEqual(await store.listByUser(user, Date.now()), []);
