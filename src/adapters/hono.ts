@@ -7,6 +7,7 @@ import type {
   SessionData,
   SessionProvider,
 } from '../core/session.js';
+import { rawCookieHeader } from './raw-cookie.js';
 import { varyWithCookie } from './vary.js';
 
 /**
@@ -65,6 +66,49 @@ function replaceResponse(c: Context, response: Response): void {
 }
 
 /**
+ * What the core needs to know about a Hono request, read when first asked. On @hono/node-server
+ * the cookie comes from node's raw headers (the `incoming` binding), so the request's fetch
+ * `Headers` is never built on the session's account; elsewhere from `c.req.header()`.
+ */
+class HonoRequestInfo implements RequestInfo {
+  readonly #c: Context;
+  readonly #facts: (c: Context) => Omit<RequestInfo, 'cookie'>;
+  #known: Omit<RequestInfo, 'cookie'> | undefined;
+
+  constructor(c: Context, facts: (c: Context) => Omit<RequestInfo, 'cookie'>) {
+    this.#c = c;
+    this.#facts = facts;
+  }
+
+  get cookie(): string | undefined {
+    const incoming = (this.#c.env as { incoming?: { rawHeaders?: unknown } } | undefined)?.incoming;
+    const raw = incoming?.rawHeaders;
+    return Array.isArray(raw) ? rawCookieHeader(raw as string[]) : this.#c.req.header('cookie');
+  }
+
+  get ip(): string | undefined {
+    return this.#all().ip;
+  }
+
+  get userAgent(): string | undefined {
+    return this.#all().userAgent;
+  }
+
+  get secure(): boolean | undefined {
+    return this.#all().secure;
+  }
+
+  get host(): string | undefined {
+    return this.#all().host;
+  }
+
+  #all(): Omit<RequestInfo, 'cookie'> {
+    this.#known ??= this.#facts(this.#c);
+    return this.#known;
+  }
+}
+
+/**
  * Hono middleware that gives each request its session at `c.get('session')`. Built on Web-standard
  * Request/Response only, so it runs on Node (`@hono/node-server`), Bun, Deno, Workers and any
  * runtime Hono supports. Accepts any {@link SessionProvider}: `createSessions()` (server-side) or
@@ -105,7 +149,8 @@ export function sessionMiddleware<Data extends object = SessionData>(
   const { getClientIp, onStoreUnavailable = unavailable } = options;
   const { trustProxy } = sessions;
 
-  const requestInfo = (c: Context): RequestInfo => {
+  /** Everything but the cookie, read only when a session is created or a cookie is set. */
+  const facts = (c: Context): Omit<RequestInfo, 'cookie'> => {
     const { url } = c.req;
     let secure = url.startsWith('https:');
     let ip: string | undefined;
@@ -118,7 +163,6 @@ export function sessionMiddleware<Data extends object = SessionData>(
     }
     ip ??= getClientIp?.(c);
     return {
-      cookie: c.req.header('cookie'),
       ip,
       userAgent: c.req.header('user-agent'),
       secure,
@@ -127,7 +171,7 @@ export function sessionMiddleware<Data extends object = SessionData>(
   };
 
   return async function latchkeySession(c, next) {
-    const session = sessions.fromRequest(requestInfo(c));
+    const session = sessions.fromRequest(new HonoRequestInfo(c, facts));
     c.set('session', session);
     await next();
     if (c.error instanceof StoreUnavailableError) {

@@ -3,6 +3,7 @@ import type { TLSSocket } from 'node:tls';
 import { StoreUnavailableError } from '../core/errors.js';
 import type { RequestInfo, Session, SessionData, SessionProvider } from '../core/session.js';
 import { commitBeforeHeaders } from './commit-response.js';
+import { rawCookieHeader } from './raw-cookie.js';
 
 /** A node:http request with its session attached by {@link withSession}. */
 export type SessionRequest<Data extends object = SessionData> = IncomingMessage & {
@@ -50,18 +51,6 @@ export function requestInfo(req: IncomingMessage, trustProxy: boolean): RequestI
     secure,
     host: headers.host,
   };
-}
-
-/** Joins every raw header named `name` (lower case) as the Cookie header rules ask: "; ". */
-function rawCookieHeader(raw: readonly string[]): string | undefined {
-  let value: string | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i];
-    if (name !== undefined && name.length === 6 && name.toLowerCase() === 'cookie') {
-      value = value === undefined ? raw[i + 1] : `${value}; ${raw[i + 1] ?? ''}`;
-    }
-  }
-  return value;
 }
 
 /**
