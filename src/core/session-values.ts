@@ -130,6 +130,17 @@ export class SessionValues {
     this.#data = merged;
   }
 
+  /** Keys this request set or deleted, or `'all'` after `clear()`. */
+  touchedKeys(): ReadonlySet<string> | 'all' {
+    return this.#cleared ? 'all' : new Set([...this.#set.keys(), ...this.#unset]);
+  }
+
+  /** Takes in values already saved by someone else: changes the view, records no change. */
+  absorb(set: Readonly<Record<string, string>>, unset: readonly string[]): void {
+    for (const key of unset) delete this.#data[key];
+    Object.assign(this.#data, set);
+  }
+
   /** Keeps the values, forgets the changes (they are saved now). */
   forget(): void {
     this.#set.clear();

@@ -564,9 +564,11 @@ export class StoreSession<Data extends object = SessionData>
    * record, then deletes the old one (create before delete: a failure in between never loses
    * the session, SEC-21).
    *
-   * Hazard: a concurrent request that commits to the old token after the re-read loses its write
-   * (it gets `write-refused`). Rotation happens at login and privilege changes, so the window is
-   * one store round trip at a rare moment.
+   * A concurrent request that commits to the old token after the re-read but before the delete
+   * keeps its write: the store's delete returns the record as it was, and what changed since the
+   * re-read is carried over to the new record. One that commits after the delete is refused
+   * (`write-refused`): the old token is dead, and a planted token must not write into the new,
+   * logged-in session. A store whose delete returns nothing loses writes of the first kind.
    */
   async #rotate(
     reason: 'regenerate' | 'bind-user',
@@ -593,8 +595,18 @@ export class StoreSession<Data extends object = SessionData>
       return;
     }
     this.#values.rebase(fresh.data);
+    const own = this.#values.touchedKeys();
     const created = await this.#create(now, pending.userId === undefined ? fresh : undefined);
-    await this.#ctx.call('delete', (s) => s.delete(old.id));
+    const removed = await this.#ctx.call('delete', (s) => s.delete(old.id));
+    if (removed === null && reason === 'regenerate') {
+      // Logged out by another request while we rotated: the copy must not outlive the logout.
+      await this.#ctx.call('delete', (s) => s.delete(created.id));
+      this.#ctx.events.emit('write-refused', { session: publicIdOf(old.id) });
+      this.#reset();
+      this.#cookie = this.#cookiePresent ? 'clear' : 'keep';
+      return;
+    }
+    if (removed != null && own !== 'all') await this.#carryOver(fresh, removed, created, own, now);
     this.#cookie = 'set';
     this.#ctx.events.emit('rotated', {
       from: publicIdOf(old.id),
@@ -602,6 +614,33 @@ export class StoreSession<Data extends object = SessionData>
       userId,
       reason,
     });
+  }
+
+  /**
+   * Writes to the new record what other requests changed on the old one between the re-read and
+   * its removal (their commits succeeded, so dropping them would lose acknowledged writes). Keys
+   * this request set or deleted itself keep this request's value.
+   */
+  async #carryOver(
+    fresh: SessionRecord,
+    removed: SessionRecord,
+    created: SessionRecord,
+    own: ReadonlySet<string>,
+    now: number,
+  ): Promise<void> {
+    const set: Record<string, string> = {};
+    const unset: string[] = [];
+    for (const key of Object.keys(removed.data)) {
+      const text = removed.data[key];
+      if (text !== undefined && text !== fresh.data[key] && !own.has(key)) set[key] = text;
+    }
+    for (const key of Object.keys(fresh.data)) {
+      if (removed.data[key] === undefined && !own.has(key)) unset.push(key);
+    }
+    if (Object.keys(set).length === 0 && unset.length === 0) return;
+    const patch: SessionPatch = { set, unset, lastSeenAt: now, expiresAt: created.expiresAt };
+    await this.#ctx.call('update', (s) => s.update(created.id, patch, now));
+    this.#values.absorb(set, unset);
   }
 
   #cookieFor(record: SessionRecord, now: number): string | null {

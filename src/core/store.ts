@@ -106,8 +106,16 @@ export interface Store {
    */
   update(id: string, patch: SessionPatch, now: number): Awaitable<boolean>;
 
-  /** Removes the record. Deleting a missing record is a no-op, not an error. */
-  delete(id: string): Awaitable<void>;
+  /**
+   * Removes the record and returns it as it was at the moment of removal (expired or not), or null
+   * when there was none. Deleting a missing record is a no-op, not an error.
+   *
+   * The returned record must be read in the same atomic step as the removal (`DELETE ... RETURNING`,
+   * one Lua script, under the record's lock): session rotation uses it to carry over writes that
+   * landed on the old record while the new one was being created. A store that returns nothing
+   * (`undefined`) still works, but a write committed in that window is lost.
+   */
+  delete(id: string): Awaitable<SessionRecord | null | undefined>;
 
   /**
    * Live records bound to `userId`, in no particular order. The per-user index behind it may hold

@@ -123,13 +123,20 @@ export function fileStore(options: FileStoreOptions): FileStore {
     return record !== null && now < record.expiresAt ? record : null;
   }
 
-  /** Deletes session `id` under its lock; true when a file was removed. */
-  function remove(id: string, onlyUser?: string): Promise<boolean> {
+  /**
+   * Deletes session `id` under its lock. Returns whether a file was removed, and the record it
+   * held (read under the same lock, so no update lands between the read and the removal; null
+   * when missing or unreadable).
+   */
+  function remove(
+    id: string,
+    onlyUser?: string,
+  ): Promise<{ removed: boolean; record: SessionRecord | null }> {
     return withLock(layout.lockPath(id), timings, async () => {
       const record = await read(id);
       if (onlyUser !== undefined && record !== null && record.userId !== onlyUser) {
         await layout.removeFromIndex(onlyUser, id); // a stale entry: the id now belongs to someone else
-        return false;
+        return { removed: false, record: null };
       }
       let removed = true;
       await unlink(layout.sessionPath(id)).catch((error: unknown) => {
@@ -138,7 +145,7 @@ export function fileStore(options: FileStoreOptions): FileStore {
       });
       const userId = record?.userId ?? onlyUser;
       if (userId != null) await layout.removeFromIndex(userId, id);
-      return removed;
+      return { removed, record: removed ? record : null };
     });
   }
 
@@ -174,9 +181,9 @@ export function fileStore(options: FileStoreOptions): FileStore {
     },
 
     async delete(id: string) {
-      if (!SESSION_ID.test(id)) return;
+      if (!SESSION_ID.test(id)) return null;
       await layout.prepare();
-      await remove(id);
+      return (await remove(id)).record;
     },
 
     async listByUser(userId: string, now: number) {
@@ -190,7 +197,7 @@ export function fileStore(options: FileStoreOptions): FileStore {
       await layout.prepare();
       let count = 0;
       for (const id of await layout.indexed(userId)) {
-        if (id !== exceptId && (await remove(id, userId))) count++;
+        if (id !== exceptId && (await remove(id, userId)).removed) count++;
       }
       return count;
     },

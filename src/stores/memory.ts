@@ -64,16 +64,17 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     return record;
   }
 
-  function remove(id: string): boolean {
+  /** Removes the record; returns it (frozen, as stored), or undefined when there was none. */
+  function remove(id: string): SessionRecord | undefined {
     const record = records.get(id);
-    if (record === undefined) return false;
+    if (record === undefined) return undefined;
     records.delete(id);
     if (record.userId !== null) {
       const ids = byUser.get(record.userId);
       ids?.delete(id);
       if (ids?.size === 0) byUser.delete(record.userId);
     }
-    return true;
+    return record;
   }
 
   function put(record: SessionRecord): void {
@@ -120,7 +121,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     },
 
     delete(id) {
-      remove(id);
+      return remove(id) ?? null;
     },
 
     listByUser(userId, now) {
@@ -135,7 +136,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     deleteByUser(userId, exceptId) {
       let count = 0;
       for (const id of [...(byUser.get(userId) ?? [])]) {
-        if (id !== exceptId && remove(id)) count++;
+        if (id !== exceptId && remove(id) !== undefined) count++;
       }
       return Promise.resolve(count);
     },
@@ -144,7 +145,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       let count = 0;
       for (const [id, record] of records) {
         if (count >= limit) break;
-        if (record.expiresAt <= now && remove(id)) count++;
+        if (record.expiresAt <= now && remove(id) !== undefined) count++;
       }
       return Promise.resolve(count);
     },

@@ -210,7 +210,10 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     },
 
     async delete(id) {
-      await query(`DELETE FROM ${table} WHERE id = $1`, [id]);
+      // RETURNING reads the row as the DELETE removed it, under its row lock: rotation carries over
+      // every write committed before this statement.
+      const { rows } = await query(`DELETE FROM ${table} WHERE id = $1 RETURNING ${COLUMNS}`, [id]);
+      return decodeAll(rows)[0] ?? null;
     },
 
     async listByUser(userId, now) {

@@ -90,6 +90,16 @@ function parseMeta(text: string | undefined): SessionMeta | undefined {
   return value as SessionMeta;
 }
 
+/** One field of a GET-shaped reply for a hash (undefined when absent or not a hash). */
+export function hashField(reply: unknown, field: string): string | undefined {
+  if (!Array.isArray(reply) || reply[0] !== 'hash') return undefined;
+  for (let i = 1; i + 1 < reply.length; i += 2) {
+    const value: unknown = reply[i + 1];
+    if (reply[i] === field) return typeof value === 'string' ? value : undefined;
+  }
+  return undefined;
+}
+
 /**
  * Turns the GET script's reply into a record. Never throws: anything that is not a complete
  * schema-1 hash is `invalid`, with the reason for the operator.

@@ -118,14 +118,21 @@ table.insert(all, 1, 'hash')
 return all`,
 );
 
-/** KEYS[1] session. Deletes it; returns its userId (to unindex), or false. */
+/**
+ * KEYS[1] session. Deletes it and returns what it held, in GET's reply shape: {"hash", field,
+ * value, ...} or {type} ("none" when missing). Read and removed in one script, so the reply holds
+ * every write applied before the delete (session rotation carries those over); the caller takes
+ * the userId to unindex from it.
+ */
 export const DELETE = script(
   'delete',
   `
-local u = false
-if redis.call('TYPE', KEYS[1]).ok == 'hash' then u = redis.call('HGET', KEYS[1], 'u') end
+local t = redis.call('TYPE', KEYS[1]).ok
+local all = {}
+if t == 'hash' then all = redis.call('HGETALL', KEYS[1]) end
 redis.call('DEL', KEYS[1])
-return u`,
+table.insert(all, 1, t)
+return all`,
 );
 
 /**

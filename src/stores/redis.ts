@@ -8,6 +8,7 @@ import {
   type RedisClientLike,
 } from './redis-client.js';
 import {
+  hashField,
   indexBound,
   parseRecord,
   pexpireAt,
@@ -289,8 +290,13 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     },
 
     async delete(id) {
-      const userId = await run(DELETE, sessionKey(id), []);
-      if (typeof userId === 'string') await indexRemove(userId, [id]);
+      const reply = await run(DELETE, sessionKey(id), []);
+      // Unindexed by the hash's own `u` field, so an unreadable record leaves no index entry.
+      const userId = hashField(reply, 'u');
+      if (userId !== undefined) await indexRemove(userId, [id]);
+      const parsed = parseRecord(id, reply);
+      if (parsed.kind === 'invalid') reportInvalid(id, parsed.reason);
+      return parsed.kind === 'record' ? parsed.record : null;
     },
 
     async listByUser(userId, now) {

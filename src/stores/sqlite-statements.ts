@@ -10,7 +10,7 @@ export interface Statements {
   readonly get: BetterSqlite3.Statement<[{ id: string; now: number }], SessionRow>;
   readonly create: BetterSqlite3.Statement<[Record<string, string | number | null>]>;
   readonly update: BetterSqlite3.Statement<[Record<string, string | number | null>]>;
-  readonly delete: BetterSqlite3.Statement<[string]>;
+  readonly delete: BetterSqlite3.Statement<[string], SessionRow>;
   readonly listByUser: BetterSqlite3.Statement<[{ user: string; now: number }], SessionRow>;
   readonly deleteByUser: BetterSqlite3.Statement<[{ user: string; except: string | null }]>;
   readonly sweep: BetterSqlite3.Statement<[{ now: number; limit: number }]>;
@@ -58,7 +58,11 @@ export function prepareStatements(db: BetterSqlite3.Database, table: string): St
         'WHERE id = @id AND expires_at > @now AND version = @version ' +
         "AND CASE WHEN json_valid(data) THEN json_type(data) = 'object' ELSE 0 END",
     ),
-    delete: db.prepare(`DELETE FROM ${t} WHERE id = ?`),
+    // RETURNING reads the row in the same statement that removes it (SQLite 3.35+; better-sqlite3
+    // bundles a newer one): rotation carries over writes that reached the row until this moment.
+    delete: db
+      .prepare<[string], SessionRow>(`DELETE FROM ${t} WHERE id = ? RETURNING ${COLUMNS}`)
+      .safeIntegers(false),
     listByUser: db
       .prepare<[{ user: string; now: number }], SessionRow>(
         `SELECT ${COLUMNS} FROM ${t} WHERE user_id = @user AND expires_at > @now`,

@@ -173,6 +173,12 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     return row === undefined ? null : decode(row);
   }
 
+  /** Deletes the row; returns it as it was (live or not), null when missing or unreadable. */
+  function remove(st: Statements, id: string): SessionRecord | null {
+    const row = st.delete.get(id);
+    return row === undefined ? null : decode(row);
+  }
+
   function insert(st: Statements, record: SessionRecord, now: number): boolean {
     return st.create.run({ ...toRow(record), now }).changes === 1;
   }
@@ -220,8 +226,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
 
     delete(id: string) {
-      if (prepared === undefined) return open().then((st) => void st.delete.run(id));
-      prepared.delete.run(id);
+      return prepared === undefined ? open().then((st) => remove(st, id)) : remove(prepared, id);
     },
 
     async listByUser(userId: string, now: number) {

@@ -11,6 +11,12 @@ export interface ConformanceOptions {
   readonly teardown?: (store: Store) => void | Promise<void>;
   /** Skip the whole suite with this message (e.g. "Redis not reachable"). */
   readonly skip?: string | false;
+  /**
+   * Whether `delete` returns the removed record (default true), as the {@link Store} contract
+   * asks. Set false for a store whose `delete` returns nothing: the cases checking the returned
+   * record are skipped, and session rotation may then lose a write that lands during it.
+   */
+  readonly deleteReturnsRecord?: boolean;
 }
 
 const MINUTE = 60_000;
@@ -275,6 +281,72 @@ export function storeConformance(name: string, options: ConformanceOptions): voi
 
       it('is a no-op for a missing record', async () => {
         await store.delete(newId());
+      });
+
+      const returned = {
+        skip:
+          options.deleteReturnsRecord === false
+            ? 'deleteReturnsRecord: false (delete returns nothing)'
+            : false,
+      };
+
+      it('returns the record it removed, with every patch applied before', returned, async () => {
+        const record = sampleRecord({
+          userId: `user-${newId().slice(0, 8)}`,
+          persistent: true,
+          data: { keep: '1', drop: '2' },
+        });
+        await store.create(record, Date.now());
+        const now = Date.now() + 1000;
+        const patch = {
+          set: { added: JSON.stringify({ late: true }) },
+          unset: ['drop'],
+          lastSeenAt: now,
+          expiresAt: now + MINUTE,
+        };
+        assert.equal(await store.update(record.id, patch, now), true);
+        const stored = await store.get(record.id, now);
+        assert.deepEqual(stored?.data, { keep: '1', added: '{"late":true}' });
+        assert.deepEqual(await store.delete(record.id), stored, 'what get returned a moment ago');
+        assert.equal(await store.get(record.id, now), null, 'and it is gone');
+      });
+
+      it('returns null for a missing or already deleted record', returned, async () => {
+        assert.equal(await store.delete(newId()), null);
+        const record = sampleRecord();
+        await store.create(record, Date.now());
+        assert.equal((await store.delete(record.id))?.id, record.id);
+        assert.equal(await store.delete(record.id), null, 'the second delete finds nothing');
+      });
+
+      it('returns exactly the patches that won the race against it', returned, async () => {
+        // Rotation relies on this: an update that reported success before the delete must be in
+        // the returned record, and one that lost (false) must not. A store that reads and then
+        // deletes in two steps drops a write that lands in between.
+        const record = sampleRecord({ data: {} });
+        await store.create(record, Date.now());
+        const now = Date.now();
+        const keys = Array.from({ length: 30 }, (_, i) => `k${i}`);
+        const patch = (k: string) => ({
+          set: { [k]: '1' },
+          lastSeenAt: now,
+          expiresAt: now + MINUTE,
+        });
+        const updates = keys.map(async (k) => store.update(record.id, patch(k), now));
+        // Called between the two batches of updates (an async function runs synchronously up to
+        // its first await), so on a store that works on several at once they overlap.
+        const removal = (async () => store.delete(record.id))();
+        const late = keys.map(async (k) => store.update(record.id, patch(`${k}-late`), now));
+        const [applied, removed, appliedLate] = await Promise.all([
+          Promise.all(updates),
+          removal,
+          Promise.all(late),
+        ]);
+        assert.ok(removed, 'the record existed when delete ran');
+        const succeeded = [...applied, ...appliedLate];
+        const won = [...keys, ...keys.map((k) => `${k}-late`)].filter((_, i) => succeeded[i]);
+        assert.deepEqual(Object.keys(removed.data).sort(), won.sort());
+        assert.equal(await store.get(record.id, now), null, 'no update brought it back');
       });
 
       it('never lets a later update bring a deleted record back', async () => {

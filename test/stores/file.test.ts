@@ -95,7 +95,7 @@ describe('file store: hostile ids never become paths', () => {
     const now = Date.now();
     assert.equal(await store.get('../planted', now), null);
     assert.equal(await store.update('../planted', patchAt(now, { x: '1' }), now), false);
-    await store.delete('../planted');
+    assert.equal(await store.delete('../planted'), null);
     assert.ok(existsSync(join(directory, 'planted.json')), 'delete did not follow the path');
     assert.equal(await store.get('A'.repeat(64), now), null);
     await assert.rejects(async () => store.create(sampleRecord({ id: '../../x' }), now), TypeError);
@@ -134,6 +134,9 @@ describe('file store: bad data reads as no session', () => {
     invalid.length = 0;
     assert.equal(await store.get(record.id, Date.now()), null);
     assert.match(invalid[0]?.[1] ?? '', /file version 0/);
+    // Logging out of it still works: the file goes, and nothing unreadable is handed back.
+    assert.equal(await store.delete(record.id), null);
+    assert.equal(existsSync(fileOf(record.id)), false);
   });
 
   it('a file holding another session, or a mistyped field, reads as no session', async () => {

@@ -28,6 +28,20 @@ describe('memory store', () => {
     assert.deepEqual(await store.listByUser('u', now), []);
   });
 
+  it('delete hands back the removed record synchronously, expired or not', () => {
+    const store = memoryStore();
+    const now = Date.now();
+    // Already expired by the app's clock, not swept yet: delete has no clock and hands it back
+    // as it was (the core decides what an expired record means).
+    const record = sampleRecord({ userId: 'u', expiresAt: now - 1 });
+    assert.equal(store.create(record, now), true);
+    const removed = store.delete(record.id);
+    assert.ok(!(removed instanceof Promise), 'answered synchronously');
+    assert.deepEqual(removed, record);
+    assert.equal(store.size, 0);
+    assert.equal(store.delete(record.id), null);
+  });
+
   it('rejects a nonsensical bound', () => {
     assert.throws(() => memoryStore({ maxSessions: 0 }), /maxSessions/);
   });

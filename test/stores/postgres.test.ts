@@ -227,6 +227,10 @@ describe('postgres store: unreadable rows', { skip }, () => {
     const now = Date.now();
     const patch = { set: { a: '1' }, unset: ['b'], lastSeenAt: now, expiresAt: now + MINUTE };
     assert.equal(await store.update(id, patch, now), false);
+    // Logging out of it still works: the row goes, and nothing unreadable is handed back.
+    assert.equal(await store.delete(id), null);
+    const { rows } = await pool.query(`SELECT 1 FROM "${name}" WHERE id = $1`, [id]);
+    assert.equal(rows.length, 0);
   });
 
   it('leaves unreadable rows out of a user list, but "log out everywhere" removes them', async () => {

@@ -165,8 +165,15 @@ describe('redis store', { skip }, () => {
   it('removes a deleted session from its user index', async () => {
     const record = sampleRecord({ userId: 'unindex-user' });
     await store.create(record, Date.now());
-    await store.delete(record.id);
+    assert.deepEqual(await store.delete(record.id), record);
     assert.equal(await client.zscore(`${PREFIX}u:unindex-user`, record.id), null);
+    // An unreadable record (another schema version) is unindexed by its user field all the same.
+    const old = sampleRecord({ userId: 'unindex-user' });
+    await store.create(old, Date.now());
+    await client.hset(key(old.id), 'v', '0');
+    assert.equal(await store.delete(old.id), null);
+    assert.equal(await client.exists(key(old.id)), 0);
+    assert.equal(await client.zscore(`${PREFIX}u:unindex-user`, old.id), null);
   });
 
   it('never lists or deletes a session another user owns, even if an index names it', async () => {
@@ -239,7 +246,8 @@ describe('redis store', { skip }, () => {
         const record = sampleRecord({ id });
         assert.equal(await store.create(record, now), replaceable);
         if (replaceable) assert.deepEqual(await store.get(id, now), record);
-        await store.delete(id);
+        // Removed either way; only a readable record is handed back.
+        assert.deepEqual(await store.delete(id), replaceable ? record : null);
         assert.equal(await client.exists(key(id)), 0);
       });
     }

@@ -140,6 +140,26 @@ describe('sqlite store: schema', () => {
     db.close();
   });
 
+  it('delete hands back the removed row, synchronously once the database is open', async () => {
+    const db = new Database(':memory:');
+    try {
+      const store = sqliteStore({ database: db, table: 'sync_delete' });
+      const first = sampleRecord({ userId: 'sync-user' });
+      // Before the first use the database opens asynchronously: a promise of the record.
+      const opening = store.delete(first.id);
+      assert.ok(opening instanceof Promise);
+      assert.equal(await opening, null);
+      await store.create(first, Date.now());
+      // Open: the answer is the record itself, with no promise (the core skips the async path).
+      const removed = store.delete(first.id);
+      assert.ok(!(removed instanceof Promise), 'answered synchronously');
+      assert.deepEqual(removed, first);
+      assert.equal(store.delete(first.id), null);
+    } finally {
+      db.close();
+    }
+  });
+
   it('rejects operations after close() of a store that owns its file', async () => {
     const store = sqliteStore({ database: newPath() });
     await store.ready();
@@ -197,6 +217,12 @@ describe('sqlite store: bad data reads as no session', () => {
     assert.equal(await store.update(record.id, patchAt(Date.now(), { x: '1' }), Date.now()), false);
     const stored = db.prepare('SELECT data FROM bad_data WHERE id = ?').pluck().get(record.id);
     assert.equal(stored, JSON.stringify(record.data), 'the old row is left as it was');
+    // Logging out of it still works: the row goes, and nothing unreadable is handed back.
+    assert.equal(await store.delete(record.id), null);
+    assert.equal(
+      db.prepare('SELECT count(*) FROM bad_data WHERE id = ?').pluck().get(record.id),
+      0,
+    );
   });
 
   it('without a hook, warns once naming only the public id, then stays quiet', async () => {
