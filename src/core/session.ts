@@ -597,7 +597,15 @@ export class StoreSession<Data extends object = SessionData>
     this.#values.rebase(fresh.data);
     const own = this.#values.touchedKeys();
     const created = await this.#create(now, pending.userId === undefined ? fresh : undefined);
-    const removed = await this.#ctx.call('delete', (s) => s.delete(old.id));
+    let removed: SessionRecord | null | undefined;
+    try {
+      removed = await this.#ctx.call('delete', (s) => s.delete(old.id));
+    } catch (error) {
+      // The old session stays as it was and the request fails (503). Nobody will hold the new
+      // record's token: try to remove it, so it does not show as a phantom device until it expires.
+      await Promise.resolve(this.#ctx.call('delete', (s) => s.delete(created.id))).catch(() => {});
+      throw error;
+    }
     if (removed === null && reason === 'regenerate') {
       // Logged out by another request while we rotated: the copy must not outlive the logout.
       await this.#ctx.call('delete', (s) => s.delete(created.id));

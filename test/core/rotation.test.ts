@@ -120,4 +120,35 @@ describe('Rotation racing other requests', () => {
     const sessions = await inner.listByUser('alice', Date.now());
     assert.equal(sessions.length, 1, 'a login is not undone by a logout of the anonymous session');
   });
+
+  it('removes the new record when deleting the old one fails, so no phantom device is left', async () => {
+    const inner = memoryStore();
+    let failNextDelete = false;
+    const store: Store = {
+      ...inner,
+      delete(id) {
+        if (failNextDelete) {
+          failNextDelete = false;
+          throw new Error('connection reset (simulated)');
+        }
+        return inner.delete(id);
+      },
+    };
+    const sessions = createSessions<Data>({ store });
+    const first = sessions.fromRequest({ cookie: undefined });
+    await first.bindUser('alice');
+    const { setCookie } = await sessions.commit(first);
+    const cookie = /^__Host-sid=[^;]*/.exec(setCookie ?? '')?.[0];
+    assert.ok(cookie);
+
+    failNextDelete = true;
+    const again = sessions.fromRequest({ cookie });
+    await assert.rejects(again.regenerate(), { name: 'StoreUnavailableError' });
+    const left = await inner.listByUser('alice', Date.now());
+    assert.deepEqual(
+      left.map((r) => r.id),
+      [hashToken(cookie.slice('__Host-sid='.length))],
+      'only the old session, which the client still holds',
+    );
+  });
 });
