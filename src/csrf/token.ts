@@ -92,7 +92,8 @@ export function maskSecret(secret: Buffer): string {
 export function tokenMatches(token: unknown, secret: Buffer): boolean {
   if (typeof token !== 'string' || !TOKEN_PATTERN.test(token)) return false;
   const raw = Buffer.from(token, 'base64url');
-  if (raw.length !== 2 * secret.length) return false;
+  // One spelling per token: base64url's spare bits in the last character must be zero.
+  if (raw.length !== 2 * secret.length || raw.toString('base64url') !== token) return false;
   const unmasked = Buffer.alloc(secret.length);
   for (let i = 0; i < secret.length; i++) {
     unmasked[i] = (raw[i] ?? 0) ^ (raw[secret.length + i] ?? 0);
