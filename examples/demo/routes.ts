@@ -328,6 +328,9 @@ export function demoRoutes(deps: RouteDeps): (req: Req, res: ServerResponse) => 
       await route(req, res);
     } catch (error) {
       if (!(error instanceof BadRequest) || res.headersSent) throw error;
+      // The rest of a refused body is never read: close the connection rather than leave the
+      // client sending into a socket node will reset under the next request.
+      if (error.status === 413) res.setHeader('Connection', 'close');
       html(res, messagePage('Bad request', error.message), error.status);
     }
   };
