@@ -15,7 +15,7 @@ import { postgresStore } from '../../src/stores/postgres.js';
 import type { ListedSession } from '../../src/cli/session-format.js';
 import type { Stats } from '../../src/cli/stats.js';
 import { DATABASE_URL, freePort, REDIS_URL, requireService } from '../helpers/services.js';
-import { deleteByPrefix, ioredisOptions } from '../stores/redis-helpers.js';
+import { deleteByPrefix, ioredisOptions, redisReachable } from '../stores/redis-helpers.js';
 import { dropTables, sharedDatabase, uniqueTable } from '../stores/postgres-env.js';
 
 // `latchkey sessions|purge|stats` run as a real process against real stores, chosen by the same
@@ -279,18 +279,7 @@ after(async () => {
 });
 
 // Redis: a key prefix of our own.
-const redisSkip = await requireService('Redis', async () => {
-  const probe = new Redis(REDIS_URL, {
-    ...ioredisOptions,
-    lazyConnect: true,
-    retryStrategy: () => null,
-  });
-  try {
-    await probe.connect();
-  } finally {
-    probe.disconnect();
-  }
-});
+const redisSkip = await requireService('Redis', redisReachable);
 const prefix = `latchkey-cli-test:${randomBytes(4).toString('hex')}:`;
 const redis = new Redis(REDIS_URL, { ...ioredisOptions, lazyConnect: true });
 scenario('redis', redisSkip, async () => {

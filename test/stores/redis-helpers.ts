@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis, type RedisOptions } from 'ioredis';
-import { freePort } from '../helpers/services.js';
+import { createClient } from 'redis';
+import type { Store } from '../../src/core/store.js';
+import { redisStore } from '../../src/stores/redis.js';
+import { freePort, REDIS_URL } from '../helpers/services.js';
 
 const run = promisify(execFile);
 
@@ -23,6 +26,60 @@ export const nodeRedisOptions = {
     reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1000),
   },
 };
+
+/** `requireService` probe: connects to REDIS_URL once (no retries) and pings. */
+export async function redisReachable(): Promise<void> {
+  const probe = new Redis(REDIS_URL, {
+    ...ioredisOptions,
+    lazyConnect: true,
+    retryStrategy: () => null,
+  });
+  try {
+    await probe.connect();
+    await probe.ping();
+  } finally {
+    probe.disconnect();
+  }
+}
+
+/** How a store suite (conformance, concurrency) gets a fresh store and cleans up after it. */
+export interface StoreFixture {
+  /** The client library, for the suite's name. */
+  readonly client: 'ioredis' | 'node-redis';
+  readonly setup: () => Store | Promise<Store>;
+  readonly teardown: () => Promise<void>;
+}
+
+/**
+ * A Redis store under `prefix` over each client library the store supports: `setup` connects,
+ * `teardown` deletes every key under the prefix and disconnects. Run a suite once per fixture.
+ */
+export function redisStoreFixtures(prefix: string): StoreFixture[] {
+  const ioredis = new Redis(REDIS_URL, { ...ioredisOptions, lazyConnect: true });
+  const nodeRedis = createClient({ url: REDIS_URL, ...nodeRedisOptions });
+  nodeRedis.on('error', () => undefined);
+  return [
+    {
+      client: 'ioredis',
+      setup: () => redisStore({ client: ioredis, prefix: `${prefix}io:` }),
+      teardown: async () => {
+        await deleteByPrefix(ioredis, `${prefix}io:`);
+        ioredis.disconnect();
+      },
+    },
+    {
+      client: 'node-redis',
+      setup: async () => {
+        await nodeRedis.connect();
+        return redisStore({ client: nodeRedis, prefix: `${prefix}nr:` });
+      },
+      teardown: async () => {
+        await deleteByPrefix(nodeRedis, `${prefix}nr:`);
+        nodeRedis.destroy();
+      },
+    },
+  ];
+}
 
 /** The two node-redis commands cleanup needs. */
 interface NodeRedisKeys {

@@ -7,24 +7,17 @@ import { redisStore } from '../../src/stores/redis.js';
 import { Client } from '../helpers/http.js';
 import { REDIS_URL, requireService } from '../helpers/services.js';
 import { startRedisApp, type RedisTestApp } from './redis-app.js';
-import { deleteByPrefix, ioredisOptions, nodeRedisOptions } from './redis-helpers.js';
+import {
+  deleteByPrefix,
+  ioredisOptions,
+  nodeRedisOptions,
+  redisReachable,
+} from './redis-helpers.js';
 
 // Two app processes' worth of servers on different ports sharing one Redis, the way an app scales
 // past one machine. A drives Redis through ioredis, B through node-redis: the key layout is the
 // contract, not the client library.
-const skip = await requireService('Redis', async () => {
-  const probe = new Redis(REDIS_URL, {
-    ...ioredisOptions,
-    lazyConnect: true,
-    retryStrategy: () => null,
-  });
-  try {
-    await probe.connect();
-    await probe.ping();
-  } finally {
-    probe.disconnect();
-  }
-});
+const skip = await requireService('Redis', redisReachable);
 
 const PREFIX = `latchkey-test:${randomBytes(4).toString('hex')}:`;
 

@@ -9,48 +9,21 @@ import { hashToken, publicIdOf } from '../../src/core/token.js';
 import { Client } from '../helpers/http.js';
 import { startRedisApp } from './redis-app.js';
 import { REDIS_URL, requireService } from '../helpers/services.js';
-import { deleteByPrefix, ioredisOptions, nodeRedisOptions } from './redis-helpers.js';
+import {
+  deleteByPrefix,
+  ioredisOptions,
+  redisReachable,
+  redisStoreFixtures,
+} from './redis-helpers.js';
 
 const PREFIX = `latchkey-test:${randomBytes(4).toString('hex')}:`;
 const MINUTE = 60_000;
 
-const skip = await requireService('Redis', async () => {
-  const probe = new Redis(REDIS_URL, {
-    ...ioredisOptions,
-    lazyConnect: true,
-    retryStrategy: () => null,
-  });
-  try {
-    await probe.connect();
-    await probe.ping();
-  } finally {
-    probe.disconnect();
-  }
-});
+const skip = await requireService('Redis', redisReachable);
 
-const ioredis = new Redis(REDIS_URL, { ...ioredisOptions, lazyConnect: true });
-storeConformance('redis (ioredis)', {
-  skip,
-  setup: () => redisStore({ client: ioredis, prefix: `${PREFIX}io:` }),
-  teardown: async () => {
-    await deleteByPrefix(ioredis, `${PREFIX}io:`);
-    ioredis.disconnect();
-  },
-});
-
-const nodeRedis = createClient({ url: REDIS_URL, ...nodeRedisOptions });
-nodeRedis.on('error', () => {});
-storeConformance('redis (node-redis)', {
-  skip,
-  setup: async () => {
-    await nodeRedis.connect();
-    return redisStore({ client: nodeRedis, prefix: `${PREFIX}nr:` });
-  },
-  teardown: async () => {
-    await deleteByPrefix(nodeRedis, `${PREFIX}nr:`);
-    nodeRedis.destroy();
-  },
-});
+for (const fixture of redisStoreFixtures(PREFIX)) {
+  storeConformance(`redis (${fixture.client})`, { skip, ...fixture });
+}
 
 describe('redis store', { skip }, () => {
   let client: Redis;
