@@ -392,3 +392,72 @@ export async function assertVisitors(
   }
   return stored;
 }
+
+/** How a backend is taken down and brought back, with words for the test's diagnostics. */
+export interface Outage {
+  /** What went down, e.g. "Redis". */
+  readonly backend: string;
+  readonly stop: () => Promise<void>;
+  readonly start: () => Promise<void>;
+  /** A failing request's bound: storeTimeout (1.25x at worst) plus scheduling slack. */
+  readonly failBound: number;
+}
+
+const OUTAGE_USERS = 16;
+/** Cookie-less visitors whose requests each create a session: 20 requests in flight in all. */
+const OUTAGE_VISITORS = 4;
+const OUTAGE_PAD = 100;
+const RECOVERY_LIMIT = 10_000;
+
+/**
+ * The crash-and-restart scenario of the network stores: sixteen logged-in users and four lanes of
+ * new visitors keep requesting while the backend is stopped for two seconds and started again.
+ * Asserts every outcome the fault tests promise: only 503s (within the bound) while it is down,
+ * never another user's session or an empty one, no cookie for a session that was not stored,
+ * recovery by itself, and every session, marker and counter intact afterwards.
+ * @returns the requests made while the backend was down
+ */
+export async function assertOutageUnderLoad(
+  t: { diagnostic(message: string): void },
+  app: FaultApp,
+  store: Store,
+  outage: Outage,
+): Promise<Outcome[]> {
+  const users = await logIn(app.url, OUTAGE_USERS, outage.backend.toLowerCase());
+  const load = Load.forUsers(app.url, users, visitorLanes(OUTAGE_VISITORS, OUTAGE_PAD));
+  let down = 0;
+  let restarting = 0;
+  let recoveredIn = 0;
+  let tail = 0;
+  try {
+    await sleep(800);
+    await outage.stop();
+    down = performance.now();
+    await sleep(2000);
+    restarting = performance.now();
+    await outage.start();
+    recoveredIn = await load.recovered(performance.now(), RECOVERY_LIMIT);
+    tail = performance.now();
+    await sleep(800);
+  } finally {
+    await load.stop();
+  }
+
+  const during = within(load.all(), down, restarting);
+  t.diagnostic(`overall: ${load.summary()}`);
+  t.diagnostic(`while ${outage.backend} was down: ${load.summary(during)}`);
+  t.diagnostic(`every session served again ${recoveredIn} ms after ${outage.backend} was started`);
+
+  const counters = assertUserLanes(load, users);
+  // A visitor never gets a cookie for a session that was not stored, outage or not.
+  const visitors = load.outcomes.slice(OUTAGE_USERS).flat();
+  assert.ok((await assertVisitors(visitors, store, OUTAGE_PAD)) > 0);
+  assert.ok(during.length >= OUTAGE_USERS, `the outage saw load (${during.length} requests)`);
+  assertAllUnavailable(during, outage.failBound);
+  assertHealthy(load, outage.failBound);
+  assertAllOk(load.all().filter((o) => o.start >= tail));
+  // Committed before the crash means durable: same sessions, markers and counters after it.
+  await assertSessionsIntact(app.url, users, counters);
+  assert.ok(storeErrorCauses(app).length >= during.length, 'each 503 was a store error');
+  return during;
+}
