@@ -603,7 +603,11 @@ export class StoreSession<Data extends object = SessionData>
     } catch (error) {
       // The old session stays as it was and the request fails (503). Nobody will hold the new
       // record's token: try to remove it, so it does not show as a phantom device until it expires.
-      await Promise.resolve(this.#ctx.call('delete', (s) => s.delete(created.id))).catch(() => {});
+      try {
+        await this.#ctx.call('delete', (s) => s.delete(created.id));
+      } catch {
+        // Best effort: the store is failing; the orphan expires with its idle timeout.
+      }
       throw error;
     }
     if (removed === null && reason === 'regenerate') {
