@@ -1,12 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { ConfigurationError, StoreUnavailableError } from '../core/errors.js';
-import type {
-  CommitResult,
-  RequestInfo,
-  Session,
-  SessionData,
-  SessionProvider,
-} from '../core/session.js';
+import type { CommitResult, Session, SessionData, SessionProvider } from '../core/session.js';
+import { DeferredRequestInfo, type RequestFacts } from './deferred-request-info.js';
 import { rawCookieHeader } from './raw-cookie.js';
 import { varyWithCookie } from './vary.js';
 
@@ -70,12 +65,12 @@ function replaceResponse(c: Context, response: Response): void {
  * the cookie comes from node's raw headers (the `incoming` binding), so the request's fetch
  * `Headers` is never built on the session's account; elsewhere from `c.req.header()`.
  */
-class HonoRequestInfo implements RequestInfo {
+class HonoRequestInfo extends DeferredRequestInfo {
   readonly #c: Context;
-  readonly #facts: (c: Context) => Omit<RequestInfo, 'cookie'>;
-  #known: Omit<RequestInfo, 'cookie'> | undefined;
+  readonly #facts: (c: Context) => RequestFacts;
 
-  constructor(c: Context, facts: (c: Context) => Omit<RequestInfo, 'cookie'>) {
+  constructor(c: Context, facts: (c: Context) => RequestFacts) {
+    super();
     this.#c = c;
     this.#facts = facts;
   }
@@ -86,25 +81,8 @@ class HonoRequestInfo implements RequestInfo {
     return Array.isArray(raw) ? rawCookieHeader(raw as string[]) : this.#c.req.header('cookie');
   }
 
-  get ip(): string | undefined {
-    return this.#all().ip;
-  }
-
-  get userAgent(): string | undefined {
-    return this.#all().userAgent;
-  }
-
-  get secure(): boolean | undefined {
-    return this.#all().secure;
-  }
-
-  get host(): string | undefined {
-    return this.#all().host;
-  }
-
-  #all(): Omit<RequestInfo, 'cookie'> {
-    this.#known ??= this.#facts(this.#c);
-    return this.#known;
+  protected facts(): RequestFacts {
+    return this.#facts(this.#c);
   }
 }
 
@@ -150,7 +128,7 @@ export function sessionMiddleware<Data extends object = SessionData>(
   const { trustProxy } = sessions;
 
   /** Everything but the cookie, read only when a session is created or a cookie is set. */
-  const facts = (c: Context): Omit<RequestInfo, 'cookie'> => {
+  const facts = (c: Context): RequestFacts => {
     const { url } = c.req;
     let secure = url.startsWith('https:');
     let ip: string | undefined;

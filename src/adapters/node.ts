@@ -3,6 +3,7 @@ import type { TLSSocket } from 'node:tls';
 import { StoreUnavailableError } from '../core/errors.js';
 import type { RequestInfo, Session, SessionData, SessionProvider } from '../core/session.js';
 import { commitBeforeHeaders } from './commit-response.js';
+import { DeferredRequestInfo, type RequestFacts } from './deferred-request-info.js';
 import { rawCookieHeader } from './raw-cookie.js';
 
 /** A node:http request with its session attached by {@link withSession}. */
@@ -59,11 +60,10 @@ export function requestInfo(req: IncomingMessage, trustProxy: boolean): RequestI
  * account (a measurable cost on a server that would not otherwise touch it); the client address,
  * user agent, host and scheme are read only when a session is created or a cookie is set.
  */
-export class LazyRequestInfo implements RequestInfo {
+export class LazyRequestInfo extends DeferredRequestInfo {
   readonly #req: IncomingMessage;
   readonly #trustProxy: boolean;
-  readonly #resolve: ((req: IncomingMessage, trustProxy: boolean) => RequestInfo) | undefined;
-  #eager: RequestInfo | undefined;
+  readonly #resolve: (req: IncomingMessage, trustProxy: boolean) => RequestFacts;
 
   /**
    * @param resolve computes every fact but the cookie when first needed (default
@@ -72,8 +72,9 @@ export class LazyRequestInfo implements RequestInfo {
   constructor(
     req: IncomingMessage,
     trustProxy: boolean,
-    resolve?: (req: IncomingMessage, trustProxy: boolean) => RequestInfo,
+    resolve: (req: IncomingMessage, trustProxy: boolean) => RequestFacts = requestInfo,
   ) {
+    super();
     this.#req = req;
     this.#trustProxy = trustProxy;
     this.#resolve = resolve;
@@ -83,25 +84,8 @@ export class LazyRequestInfo implements RequestInfo {
     return rawCookieHeader(this.#req.rawHeaders);
   }
 
-  get ip(): string | undefined {
-    return this.#facts().ip;
-  }
-
-  get userAgent(): string | undefined {
-    return this.#facts().userAgent;
-  }
-
-  get secure(): boolean | undefined {
-    return this.#facts().secure;
-  }
-
-  get host(): string | undefined {
-    return this.#facts().host;
-  }
-
-  #facts(): RequestInfo {
-    this.#eager ??= (this.#resolve ?? requestInfo)(this.#req, this.#trustProxy);
-    return this.#eager;
+  protected facts(): RequestFacts {
+    return this.#resolve(this.#req, this.#trustProxy);
   }
 }
 
