@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
@@ -43,10 +43,22 @@ export interface LoadOptions {
 
 const serversDir = fileURLToPath(new URL('./servers/', import.meta.url));
 
+/**
+ * True when the machine has a second core for the servers. Counted with `cpus()`, which lists every
+ * core of the machine: `availableParallelism()` counts only the cores this process may use, which
+ * under `taskset -c 1` is one, and a harness that trusted it ran every server on the load
+ * generator's own core (the cause of the low, latency-bound figures of the first sittings).
+ */
+const pin = cpus().length >= 2;
+if (pin && availableParallelism() > 1) {
+  process.stderr.write(
+    'warning: the load generator is not pinned to one core; run the bench under `taskset -c 1` so it does not compete with the server on CPU 0\n',
+  );
+}
+
 export async function startServer(target: Target): Promise<RunningServer> {
   // Servers import latchkey by name without the source condition: they measure the built dist/.
   const nodeArgs = ['--import', 'tsx', `${serversDir}${target.script}`];
-  const pin = availableParallelism() >= 2;
   const child: ChildProcess = spawn(
     pin ? 'taskset' : process.execPath,
     pin ? ['-c', '0', process.execPath, ...nodeArgs] : nodeArgs,
