@@ -1,5 +1,6 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { CommitResult } from '../core/session.js';
+import { changesResponse } from './commit-result.js';
 import { headerText, varyWithCookie } from './vary.js';
 
 /**
@@ -41,11 +42,6 @@ function liftWriteHeadHeaders(res: ServerResponse, args: unknown[]): unknown[] {
     for (const [name, value] of Object.entries(headers)) if (value !== undefined) put(name, value);
   }
   return message === undefined ? [status] : [status, message];
-}
-
-/** True when a commit result changes the response at all. */
-function hasHeaders(result: CommitResult): boolean {
-  return result.setCookie !== null || result.vary || result.cacheControl !== null;
 }
 
 type Call = { readonly method: Method; readonly args: unknown[] };
@@ -120,14 +116,14 @@ export function commitBeforeHeaders(
       }
       if (!(outcome instanceof Promise)) {
         restore();
-        if (outcome !== null && hasHeaders(outcome)) pending = outcome;
+        if (outcome !== null && changesResponse(outcome)) pending = outcome;
         return send(method, args);
       }
       held = [{ method, args }];
       outcome.then(
         (result) => {
           restore();
-          if (hasHeaders(result)) pending = result;
+          if (changesResponse(result)) pending = result;
           const calls = held ?? [];
           held = undefined;
           for (const call of calls) send(call.method, call.args);

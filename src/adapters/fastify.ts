@@ -2,7 +2,10 @@ import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastif
 import fastifyPlugin from 'fastify-plugin';
 import { ConfigurationError, StoreUnavailableError } from '../core/errors.js';
 import type { CommitResult, RequestInfo } from '../core/session.js';
+import { changesResponse } from './commit-result.js';
+import { DeferredRequestInfo, type RequestFacts } from './deferred-request-info.js';
 import { requestInfo } from './node.js';
+import { rawCookieHeader } from './raw-cookie.js';
 import { headerText, varyWithCookie } from './vary.js';
 
 /**
@@ -40,19 +43,50 @@ export interface LatchkeyFastifyOptions {
 interface RequestState {
   readonly session: object;
   /** Reply headers that existed when the request started (set by earlier onRequest hooks). */
-  readonly earlier: readonly string[];
+  readonly earlier: Readonly<Record<string, unknown>>;
   committed: boolean;
 }
 
+/** The request decorator holding a request's {@link RequestState} (null before onRequest). */
+const STATE = Symbol('latchkey.state');
+type WithState = FastifyRequest & { [STATE]: RequestState | null };
+
 /**
- * The core's view of a Fastify request. With `sessions.trustProxy` the forwarded headers are read
- * by Latchkey's rule (see `latchkey/node`); otherwise Fastify's own `request.ip` and
- * `request.protocol` are used, which honour the server's `trustProxy` option.
+ * The core's view of a Fastify request, read when first asked: the cookie from node's raw headers,
+ * the rest only when a session is created or a cookie is set. With `sessions.trustProxy` the
+ * forwarded headers are read by Latchkey's rule (see `latchkey/node`); otherwise Fastify's own
+ * `request.ip` and `request.protocol` are used, which honour the server's `trustProxy` option.
  */
-function fastifyRequestInfo(request: FastifyRequest, trustProxy: boolean): RequestInfo {
-  const info = requestInfo(request.raw, trustProxy);
-  if (trustProxy) return info;
-  return { ...info, ip: request.ip, secure: request.protocol === 'https' };
+class FastifyRequestInfo extends DeferredRequestInfo {
+  readonly #request: FastifyRequest;
+  readonly #trustProxy: boolean;
+
+  constructor(request: FastifyRequest, trustProxy: boolean) {
+    super();
+    this.#request = request;
+    this.#trustProxy = trustProxy;
+  }
+
+  get cookie(): string | undefined {
+    return rawCookieHeader(this.#request.raw.rawHeaders);
+  }
+
+  protected facts(): RequestFacts {
+    const request = this.#request;
+    const info: RequestInfo = requestInfo(request.raw, this.#trustProxy);
+    if (this.#trustProxy) return info;
+    return { ...info, ip: request.ip, secure: request.protocol === 'https' };
+  }
+}
+
+/** Puts a commit's headers on a reply that has not been sent. */
+function applyTo(reply: FastifyReply, result: CommitResult): void {
+  if (result.setCookie !== null) reply.header('set-cookie', result.setCookie);
+  if (result.vary) {
+    const vary = varyWithCookie(headerText(reply.getHeader('vary')));
+    if (vary !== null) reply.header('vary', vary);
+  }
+  if (result.cacheControl !== null) reply.header('cache-control', result.cacheControl);
 }
 
 const plugin: FastifyPluginCallback<LatchkeyFastifyOptions> = (fastify, options, done) => {
@@ -71,19 +105,16 @@ const plugin: FastifyPluginCallback<LatchkeyFastifyOptions> = (fastify, options,
     return;
   }
   const { trustProxy } = sessions;
-  const states = new WeakMap<FastifyRequest, RequestState>();
 
-  // Fastify 5 rule: decorate with null, assign the per-request object in a hook.
+  // Fastify 5 rule: decorate with null, assign the per-request object in a hook. The state lives
+  // in a decorator too (a WeakMap entry per request costs the garbage collector more).
   fastify.decorateRequest('session', null, []);
+  fastify.decorateRequest(STATE, null, []);
 
   fastify.addHook('onRequest', (request, reply, next) => {
-    const session = sessions.fromRequest(fastifyRequestInfo(request, trustProxy));
+    const session = sessions.fromRequest(new FastifyRequestInfo(request, trustProxy));
     (request as unknown as { session: object }).session = session;
-    states.set(request, {
-      session,
-      earlier: Object.keys(reply.getHeaders()),
-      committed: false,
-    });
+    (request as WithState)[STATE] = { session, earlier: reply.getHeaders(), committed: false };
     next();
   });
 
@@ -95,31 +126,39 @@ const plugin: FastifyPluginCallback<LatchkeyFastifyOptions> = (fastify, options,
   });
 
   // onSend runs before Fastify writes the headers: the store write finishes and Set-Cookie is on
-  // the reply before anything leaves the process.
-  fastify.addHook('onSend', async (request, reply, payload) => {
-    const state = states.get(request);
-    if (state === undefined || state.committed) return payload;
+  // the reply before anything leaves the process. Callback style, so a commit with nothing to
+  // write (the usual read-only request) goes straight through without a promise.
+  fastify.addHook('onSend', (request, reply, payload, next) => {
+    const state = (request as WithState)[STATE];
+    if (state === null || state.committed || reply.statusCode >= 500) {
+      // A failed request (5xx) saves nothing.
+      next(null, payload);
+      return;
+    }
     state.committed = true;
-    if (reply.statusCode >= 500) return payload; // A failed request saves nothing.
-    try {
-      const result = await sessions.commit(state.session);
-      if (result.setCookie !== null) reply.header('set-cookie', result.setCookie);
-      if (result.vary) {
-        const vary = varyWithCookie(headerText(reply.getHeader('vary')));
-        if (vary !== null) reply.header('vary', vary);
-      }
-      if (result.cacheControl !== null) reply.header('cache-control', result.cacheControl);
-      return payload;
-    } catch (error) {
+    const fail = (error: unknown): void => {
       // Nothing has been sent: drop the aborted response's headers, then let the error handler
       // render the failure (503 for a store outage, with the status forced over the route's).
       for (const name of Object.keys(reply.getHeaders())) {
-        if (!state.earlier.includes(name)) reply.removeHeader(name);
+        if (!Object.hasOwn(state.earlier, name)) reply.removeHeader(name);
       }
       if (error instanceof StoreUnavailableError) unavailable(reply);
       else reply.code(500);
-      throw error;
+      next(error instanceof Error ? error : new Error(String(error)));
+    };
+    const send = (result: CommitResult): void => {
+      if (changesResponse(result)) applyTo(reply, result);
+      next(null, payload);
+    };
+    let outcome: CommitResult | Promise<CommitResult>;
+    try {
+      outcome = sessions.commit(state.session);
+    } catch (error) {
+      fail(error);
+      return;
     }
+    if (outcome instanceof Promise) outcome.then(send, fail);
+    else send(outcome);
   });
   done();
 };

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { ConfigurationError, StoreUnavailableError } from '../core/errors.js';
 import type { CommitResult, Session, SessionData, SessionProvider } from '../core/session.js';
+import { changesResponse } from './commit-result.js';
 import { DeferredRequestInfo, type RequestFacts } from './deferred-request-info.js';
 import { rawCookieHeader } from './raw-cookie.js';
 import { varyWithCookie } from './vary.js';
@@ -159,12 +160,17 @@ export function sessionMiddleware<Data extends object = SessionData>(
     if (c.res.status >= 500) return; // A failed request saves nothing.
     let result: CommitResult;
     try {
-      result = await sessions.commit(session);
+      // Awaited only when the commit writes: a synchronous one costs no extra microtask.
+      const outcome = sessions.commit(session);
+      result = outcome instanceof Promise ? await outcome : outcome;
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error;
       replaceResponse(c, onStoreUnavailable(error));
       return;
     }
+    // Reading `c.res.headers` builds a fetch Headers for the response (on @hono/node-server, where
+    // a plain response otherwise skips it): only when there is something to add.
+    if (!changesResponse(result)) return;
     try {
       applyTo(c.res.headers, result);
     } catch {
