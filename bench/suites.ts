@@ -28,6 +28,12 @@ export const suites: Record<string, Suite> = {
         baseline: NODE_BARE,
         lostUpdates: true,
       },
+      {
+        name: 'node:http floor (async handler, Vary)',
+        script: 'node-floor.ts',
+        bare: true,
+        baseline: NODE_BARE,
+      },
       { name: EXPRESS_BARE, script: 'express-bare.ts', bare: true },
       {
         name: 'Express 5 + express-session (MemoryStore)',
@@ -41,6 +47,12 @@ export const suites: Record<string, Suite> = {
     title: 'Frameworks: bare, Latchkey (memory store), and the usual session library',
     targets: [
       { name: EXPRESS_BARE, script: 'express-bare.ts', bare: true },
+      {
+        name: 'Express 5 floor (hook, async route, Vary)',
+        script: 'express-floor.ts',
+        bare: true,
+        baseline: EXPRESS_BARE,
+      },
       { name: 'Express 5 + Latchkey', script: 'express-latchkey.ts', baseline: EXPRESS_BARE },
       { name: 'Express 5 + express-session', script: 'express-session.ts', baseline: EXPRESS_BARE },
       { name: 'Fastify 5 bare', script: 'fastify-bare.ts', bare: true },
@@ -51,6 +63,12 @@ export const suites: Record<string, Suite> = {
         baseline: 'Fastify 5 bare',
       },
       { name: 'Hono 4 bare', script: 'hono-bare.ts', bare: true },
+      {
+        name: 'Hono 4 floor (async middleware and route, Vary)',
+        script: 'hono-floor.ts',
+        bare: true,
+        baseline: 'Hono 4 bare',
+      },
       { name: 'Hono 4 + Latchkey', script: 'hono-latchkey.ts', baseline: 'Hono 4 bare' },
     ],
   },
