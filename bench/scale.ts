@@ -149,7 +149,9 @@ for (const name of values.stores.split(',')) {
         `${name}: ${size.toLocaleString('en-US')} sessions (filled in ${Date.now() - started} ms)\n`,
       );
       const headers = { cookie };
-      await latency(server.url, '/ro', headers, 2000); // warm-up
+      // Warm-up of both routes before every cell, so neither size pays for the JIT or a cold cache.
+      await latency(server.url, '/ro', headers, 5000);
+      await latency(server.url, '/rw', headers, 5000);
       const ro = await latency(server.url, '/ro', headers, REQUESTS);
       const rw = await latency(server.url, '/rw', headers, REQUESTS);
       result[size] = { ro: ro.p50, rw: rw.p50 };
