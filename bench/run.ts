@@ -1,6 +1,7 @@
 // Runs the load benchmarks and prints Markdown tables for docs/benchmarks.md.
 //   npm run bench                      # builds dist/, then the core suite, 3 runs x 10 s per row
 //   npm run bench -- --duration 5 --runs 1 --suite core
+//   npm run bench -- --suite core --only "node:http"   # only the rows whose name contains it
 import { parseArgs } from 'node:util';
 import {
   formatRps,
@@ -19,6 +20,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '3' },
     connections: { type: 'string', default: '50' },
+    only: { type: 'string' },
   },
 });
 const suite = suites[values.suite];
@@ -43,7 +45,14 @@ interface Row {
 
 const rows: Row[] = [];
 const lost: { name: string; expected: number; lost: number }[] = [];
-for (const target of suite.targets) {
+const only = values.only;
+const targets =
+  only === undefined ? suite.targets : suite.targets.filter((t) => t.name.includes(only));
+if (targets.length === 0) {
+  console.error(`no row of the ${values.suite} suite has "${String(only)}" in its name`);
+  process.exit(2);
+}
+for (const target of targets) {
   process.stderr.write(`${target.name}: `);
   const server = await startServer(target);
   try {
