@@ -1,3 +1,4 @@
+import { isReadable } from './checked-data.js';
 import { clearCookie, readCookie, serializeCookie } from './cookie.js';
 import { SessionStateError } from './errors.js';
 import { DictionarySession, SessionValues } from './session-values.js';
@@ -168,26 +169,6 @@ interface Pending {
   idleTimeout: number | null;
   persistent: boolean;
   meta: SessionMeta;
-}
-
-/**
- * Data objects already proven readable. Stores that hand out the same frozen object on every read
- * (the memory store) are validated once, not on every request.
- */
-const readable = new WeakSet<object>();
-
-/** A record's data is readable only if every value is JSON text. */
-function isReadable(record: SessionRecord): boolean {
-  const { data } = record;
-  if (typeof data !== 'object' || data === null) return false;
-  if (readable.has(data)) return true;
-  try {
-    for (const key in data) JSON.parse(data[key] as string);
-  } catch {
-    return false;
-  }
-  if (Object.isFrozen(data)) readable.add(data);
-  return true;
 }
 
 /**

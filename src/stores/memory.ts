@@ -1,3 +1,4 @@
+import { allJsonText, CHECKED_DATA, type MaybeChecked } from '../core/checked-data.js';
 import { applyPatch, type SessionPatch, type SessionRecord, type Store } from '../core/store.js';
 
 /** Options of {@link memoryStore}. */
@@ -26,14 +27,26 @@ export interface MemoryStore extends Store {
 
 /**
  * Records are stored deeply frozen and replaced, never mutated, so `get` can hand out the stored
- * object itself: no copy per read, and no caller can change what is stored.
+ * object itself: no copy per read, and no caller can change what is stored. Data whose values were
+ * checked to be JSON text here carries the core's mark, so reads do not check it again.
  */
 function frozen(record: SessionRecord): SessionRecord {
-  return Object.freeze({
+  const copy: SessionRecord = {
     ...record,
     data: Object.freeze({ ...record.data }),
     meta: Object.freeze({ ...record.meta }),
-  });
+  };
+  if (allJsonText(copy.data)) markChecked(copy);
+  return Object.freeze(copy);
+}
+
+/**
+ * Puts the core's "data checked" mark on a record about to be frozen. Not enumerable: records
+ * compare equal to what was stored (deepStrictEqual looks at enumerable symbols), and a spread
+ * copy of a record, whose data may then change, does not carry the mark along.
+ */
+function markChecked(record: SessionRecord): void {
+  Object.defineProperty(record, CHECKED_DATA, { value: true });
 }
 
 /**
@@ -113,6 +126,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       // applyPatch returns a new record and data object; meta is shared with the frozen original.
       const next = applyPatch(record, patch);
       Object.freeze(next.data);
+      // Still all JSON text if it was before (or was cleared) and the new values are.
+      const base = patch.clear === true || (record as MaybeChecked)[CHECKED_DATA] === true;
+      if (base && allJsonText(patch.set)) markChecked(next);
       // Move the record to the young end of the LRU order at most once a second: a Map delete and
       // re-insert on every write is measurable, and eviction needs no finer order than that.
       if (next.lastSeenAt - record.lastSeenAt >= 1000) records.delete(id);

@@ -251,6 +251,24 @@ describe('Sessions manager', () => {
     assert.deepEqual(reasons, ['corrupt']);
   });
 
+  it('reads a record created in the store with unreadable data as no session', async () => {
+    // The memory store vouches for the data it checked itself; data it was handed unchecked (here
+    // through its own API, bypassing the core) must still be checked on read.
+    const store = memoryStore();
+    const { sessions, request } = setup(store);
+    const { cookie } = await request(undefined, (s) => s.bindUser('planted'));
+    const [record] = await store.listByUser('planted', Date.UTC(2026, 0, 1));
+    assert.ok(record);
+    store.delete(record.id);
+    store.create({ ...record, data: { broken: '{not json' } }, record.lastSeenAt);
+    const reasons: string[] = [];
+    sessions.on('rejected-token', (e) => reasons.push(e.reason));
+    await request(cookie, async (s) => {
+      assert.equal(await s.userId(), null);
+    });
+    assert.deepEqual(reasons, ['corrupt']);
+  });
+
   it('does not let a throwing event listener break the request', async () => {
     const { sessions, request } = setup();
     sessions.on('rejected-token', () => {
