@@ -1,19 +1,26 @@
-import type { SessionRecord } from './store.js';
+import type { Store } from './store.js';
 
 /**
- * Which stored session data the core may read without checking it again. A record read from a
- * store is adopted only if every data value is JSON text (bad data, from a corrupt row or an older
- * schema, reads as "no session"). Checking costs a `JSON.parse` of every value on every read; a
- * store that checks what it is given when it is written (the memory store, whose records never
- * leave the process) marks its records instead, so a read-mostly request costs no parse and a
- * write costs a parse of the values it changed only.
+ * Whether stored session data needs checking on read. A record read from a store is adopted only
+ * if every data value is JSON text (bad data, from a corrupt row or an older schema, reads as "no
+ * session"). Checking costs a `JSON.parse` of every value on every read. A store that refuses
+ * anything else when it is written (the memory store, whose records never leave the process)
+ * carries this mark, and the core then skips the check for its records.
  *
- * @internal Not part of the public API: a store outside this package cannot set the mark.
+ * @internal Not part of the public API. The mark is a non-enumerable property of the store object,
+ * so a store built by spreading a marked one (`{ ...memoryStore(), get }`) does not inherit it.
  */
-export const CHECKED_DATA: unique symbol = Symbol('latchkey.checkedData');
+export const CHECKS_DATA: unique symbol = Symbol('latchkey.checksData');
 
-/** A record that may carry the mark. */
-export type MaybeChecked = SessionRecord & { readonly [CHECKED_DATA]?: true };
+/** Marks `store` as one that only ever holds JSON-text data values. */
+export function markChecksData(store: Store): void {
+  Object.defineProperty(store, CHECKS_DATA, { value: true });
+}
+
+/** True when `store` only ever holds JSON-text data values: its records need no check on read. */
+export function checksData(store: Store): boolean {
+  return (store as { [CHECKS_DATA]?: unknown })[CHECKS_DATA] === true;
+}
 
 /** True when every value of `data` (absent: none) is JSON text. */
 export function allJsonText(data: Readonly<Record<string, string>> | undefined): boolean {
@@ -26,10 +33,9 @@ export function allJsonText(data: Readonly<Record<string, string>> | undefined):
   return true;
 }
 
-/** True when `record`'s data may be adopted: marked by its store, or checked now. */
-export function isReadable(record: MaybeChecked): boolean {
-  if (record[CHECKED_DATA] === true) return true;
-  const { data } = record as { data: unknown };
+/** True when `record`'s data is an object of JSON texts. */
+export function isReadable(record: { readonly data: unknown }): boolean {
+  const { data } = record;
   if (typeof data !== 'object' || data === null) return false;
   return allJsonText(data as Record<string, string>);
 }

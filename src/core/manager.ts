@@ -1,3 +1,4 @@
+import { checksData } from './checked-data.js';
 import { SessionEventEmitter, type SessionEventListener, type SessionEventName } from './events.js';
 import { guardStore } from './guarded-store.js';
 import { emitOptionWarnings, insecureTransportWarning } from './warnings.js';
@@ -76,6 +77,7 @@ export function createSessions<Data extends object = SessionData>(
 
   const ctx: SessionContext = {
     options: resolved,
+    storeChecksData: checksData(resolved.store),
     events,
     call,
     warnInsecureTransport: insecureTransportWarning(resolved.cookie),

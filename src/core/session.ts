@@ -152,6 +152,8 @@ export interface SessionProvider<Data extends object = SessionData> {
 /** @internal What a session needs from its manager. */
 export interface SessionContext {
   readonly options: ResolvedOptions;
+  /** True when the store refuses non-JSON data values on write: records need no check on read. */
+  readonly storeChecksData: boolean;
   readonly events: SessionEventEmitter;
   readonly call: GuardedCall;
   readonly warnInsecureTransport: (request: RequestInfo) => void;
@@ -392,7 +394,7 @@ export class StoreSession<Data extends object = SessionData>
       events.emit('expired', { session, count: 1 });
       return;
     }
-    if (record.id !== id || !isReadable(record)) {
+    if (record.id !== id || (!this.#ctx.storeChecksData && !isReadable(record))) {
       events.emit('rejected-token', { reason: 'corrupt', session });
       return;
     }

@@ -1,4 +1,4 @@
-import { allJsonText, CHECKED_DATA, type MaybeChecked } from '../core/checked-data.js';
+import { allJsonText, markChecksData } from '../core/checked-data.js';
 import { applyPatch, type SessionPatch, type SessionRecord, type Store } from '../core/store.js';
 
 /** Options of {@link memoryStore}. */
@@ -27,33 +27,41 @@ export interface MemoryStore extends Store {
 
 /**
  * Records are stored deeply frozen and replaced, never mutated, so `get` can hand out the stored
- * object itself: no copy per read, and no caller can change what is stored. Data whose values were
- * checked to be JSON text here carries the core's mark, so reads do not check it again.
+ * object itself: no copy per read, and no caller can change what is stored.
  */
 function frozen(record: SessionRecord): SessionRecord {
-  const copy: SessionRecord = {
+  return Object.freeze({
     ...record,
     data: Object.freeze({ ...record.data }),
     meta: Object.freeze({ ...record.meta }),
-  };
-  if (allJsonText(copy.data)) markChecked(copy);
-  return Object.freeze(copy);
+  });
 }
 
 /**
- * Puts the core's "data checked" mark on a record about to be frozen. Not enumerable: records
- * compare equal to what was stored (deepStrictEqual looks at enumerable symbols), and a spread
- * copy of a record, whose data may then change, does not carry the mark along.
+ * Refuses data values that are not JSON text. The core only ever writes JSON texts; this catches
+ * code that writes to the store directly, and lets the core skip checking every value on every
+ * read (see `checksData`).
+ * @throws TypeError naming the operation.
  */
-function markChecked(record: SessionRecord): void {
-  Object.defineProperty(record, CHECKED_DATA, { value: true });
+function assertJsonText(
+  data: Readonly<Record<string, string>> | undefined,
+  operation: string,
+): void {
+  if (!allJsonText(data)) {
+    throw new TypeError(
+      `memoryStore.${operation}: every session data value must be JSON text (what JSON.stringify returns)`,
+    );
+  }
 }
 
 /**
  * Sessions in this process's memory: for tests, development and single-process apps that accept
  * losing every session on restart. The request-path operations answer synchronously (see
- * {@link Store}), so patches are atomic by construction. Records handed out are frozen: callers can never mutate stored state.
- * No timer is started unless you call `startSweep`.
+ * {@link Store}), so patches are atomic by construction. Records handed out are frozen: callers
+ * can never mutate stored state. No timer is started unless you call `startSweep`.
+ *
+ * `create` and `update` throw a TypeError for a data value that is not JSON text (the core never
+ * writes one; code writing to the store directly might), so reads need not check the values.
  */
 export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const maxSessions = options.maxSessions ?? 100_000;
@@ -105,6 +113,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     },
 
     create(record, now) {
+      assertJsonText(record.data, 'create');
       if (live(record.id, now) !== undefined) return false;
       while (records.size >= maxSessions) {
         const oldest = records.keys().next().value;
@@ -121,14 +130,12 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     },
 
     update(id: string, patch: SessionPatch, now: number) {
+      assertJsonText(patch.set, 'update');
       const record = live(id, now);
       if (record === undefined) return false;
       // applyPatch returns a new record and data object; meta is shared with the frozen original.
       const next = applyPatch(record, patch);
       Object.freeze(next.data);
-      // Still all JSON text if it was before (or was cleared) and the new values are.
-      const base = patch.clear === true || (record as MaybeChecked)[CHECKED_DATA] === true;
-      if (base && allJsonText(patch.set)) markChecked(next);
       // Move the record to the young end of the LRU order at most once a second: a Map delete and
       // re-insert on every write is measurable, and eviction needs no finer order than that.
       if (next.lastSeenAt - record.lastSeenAt >= 1000) records.delete(id);
@@ -205,5 +212,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       };
     },
   };
+  // Every value is checked on write above, so the core need not check them on every read.
+  markChecksData(store);
   return store;
 }
