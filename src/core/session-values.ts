@@ -110,9 +110,15 @@ export class SessionValues {
     set: Record<string, string> | undefined;
     unset: string[] | undefined;
   } {
+    let set: Record<string, string> | undefined;
+    if (this.#set.size > 0) {
+      // A plain loop: Object.fromEntries goes through the iterator protocol, measurably slower.
+      set = {};
+      for (const [key, text] of this.#set) set[key] = text;
+    }
     return {
       clear: this.#cleared ? true : undefined,
-      set: this.#set.size > 0 ? Object.fromEntries(this.#set) : undefined,
+      set,
       unset: this.#unset.size > 0 ? [...this.#unset] : undefined,
     };
   }
