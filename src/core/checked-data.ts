@@ -10,7 +10,7 @@ import type { Store } from './store.js';
  * @internal Not part of the public API. The mark is a non-enumerable property of the store object,
  * so a store built by spreading a marked one (`{ ...memoryStore(), get }`) does not inherit it.
  */
-export const CHECKS_DATA: unique symbol = Symbol('latchkey.checksData');
+const CHECKS_DATA: unique symbol = Symbol('latchkey.checksData');
 
 /** Marks `store` as one that only ever holds JSON-text data values. */
 export function markChecksData(store: Store): void {
