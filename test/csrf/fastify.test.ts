@@ -2,6 +2,7 @@ import fastify, { type FastifyRequest } from 'fastify';
 import { latchkey } from '../../src/adapters/fastify.js';
 import type { Session } from '../../src/core/session.js';
 import { csrfFastify } from '../../src/csrf/index.js';
+import { parseForms } from '../helpers/fastify-forms.js';
 import { csrfScenarios, formPage, type AppFactory } from './scenarios.js';
 
 const sessionOf = (request: FastifyRequest): Session =>
@@ -9,14 +10,7 @@ const sessionOf = (request: FastifyRequest): Session =>
 
 const fastifyApp: AppFactory = async (sessions, csrf) => {
   const app = fastify();
-  // HTML forms: a minimal urlencoded parser (what @fastify/formbody does).
-  app.addContentTypeParser(
-    'application/x-www-form-urlencoded',
-    { parseAs: 'string' },
-    (_request, body, done) => {
-      done(null, Object.fromEntries(new URLSearchParams(body as string)));
-    },
-  );
+  parseForms(app);
   await app.register(latchkey, { sessions });
   const protect = csrfFastify(csrf);
   const protectJson = csrfFastify(csrf, { json: true });

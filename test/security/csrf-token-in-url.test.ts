@@ -22,6 +22,7 @@ import {
 } from '../../src/csrf/index.js';
 import { memoryStore } from '../../src/stores/memory.js';
 import { csrfOf, getPage, logIn, signUp, startTestDemo, type TestDemo } from '../e2e/demo.js';
+import { parseForms } from '../helpers/fastify-forms.js';
 import { Client, listen } from '../helpers/http.js';
 import { formPage } from '../csrf/scenarios.js';
 
@@ -106,13 +107,7 @@ function expressApp(framework: typeof express): AppFactory {
 
 const fastifyApp: AppFactory = async (sessions, csrf) => {
   const app = fastify();
-  app.addContentTypeParser(
-    'application/x-www-form-urlencoded',
-    { parseAs: 'string' },
-    (_request, body, done) => {
-      done(null, Object.fromEntries(new URLSearchParams(body as string)));
-    },
-  );
+  parseForms(app);
   await app.register(latchkey, { sessions });
   const sessionOf = (request: FastifyRequest) =>
     (request as unknown as { session: Session }).session;
