@@ -4,6 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import { withSession } from '../../src/adapters/node.js';
 import { createSessions } from '../../src/core/manager.js';
 import { memoryStore } from '../../src/stores/memory.js';
+import type { Store } from '../../src/core/store.js';
+import type { ServerResponse } from 'node:http';
 import { listen, parseSetCookie, type TestServer } from '../helpers/http.js';
 import { spyStore } from '../helpers/spy-store.js';
 
@@ -141,5 +143,95 @@ describe('node adapter: transport warning (SEC-17)', () => {
       '10.0.0.1',
       'the hop the proxy added, not the client-supplied one',
     );
+  });
+});
+
+/** `store` answering its request-path operations a few ms later, so the adapter holds the response. */
+function slowly(store: Store): Store {
+  const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 2));
+  return {
+    ...store,
+    get: async (id, now) => {
+      await tick();
+      return store.get(id, now);
+    },
+    create: async (record, now) => {
+      await tick();
+      return store.create(record, now);
+    },
+    update: async (id, patch, now) => {
+      await tick();
+      return store.update(id, patch, now);
+    },
+  };
+}
+
+describe('node adapter: other code wrapping the response', () => {
+  it('keeps a wrapper installed after the session layer through a held, streamed response', async () => {
+    const sessions = createSessions({ store: slowly(memoryStore()) });
+    const seen: string[] = [];
+    const server = await listen(
+      withSession(sessions, async (req, res) => {
+        // As a compression or logging middleware would: wrap write and end, call the previous ones.
+        const write = res.write.bind(res) as (chunk: string) => boolean;
+        const end = res.end.bind(res) as (chunk: string) => ServerResponse;
+        res.write = ((chunk: string) => {
+          seen.push(`write ${chunk}`);
+          return write(chunk.toUpperCase());
+        }) as typeof res.write;
+        res.end = ((chunk: string) => {
+          seen.push(`end ${chunk}`);
+          return end(chunk.toUpperCase());
+        }) as typeof res.end;
+        await req.session.set('x', 1); // a new session: the commit is asynchronous
+        res.write('a');
+        await new Promise((r) => setTimeout(r, 5));
+        res.write('b');
+        res.end('c');
+      }),
+    );
+    try {
+      const response = await fetch(server.url);
+      assert.equal(await response.text(), 'ABC');
+      assert.deepEqual(seen, ['write a', 'write b', 'end c']);
+      assert.equal(response.headers.getSetCookie().length, 1);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('node adapter: two session layers on one response', () => {
+  it('commits each (the outer one through an asynchronous store) and sends their cookies', async () => {
+    const inner = createSessions({ store: memoryStore() });
+    const slowStore = memoryStore();
+    const outer = createSessions({ cookie: { name: '__Host-outer' }, store: slowly(slowStore) });
+    const server = await listen(
+      withSession(outer, (outerReq, outerRes) => {
+        const outerSession = outerReq.session; // the inner layer puts its own at req.session
+        withSession(inner, async (req, res) => {
+          await req.session.set('inner', 1);
+          if (req.url === '/both') await outerSession.set('outer', 2);
+          res.writeHead(200, { 'Content-Type': 'text/plain' });
+          res.write('a');
+          res.end('b');
+        })(outerReq, outerRes);
+      }),
+    );
+    try {
+      for (const [path, cookies] of [
+        ['/both', ['__Host-outer', '__Host-sid']],
+        ['/inner-only', ['__Host-sid']],
+      ] as const) {
+        const response = await fetch(`${server.url}${path}`);
+        assert.equal(response.status, 200, path);
+        assert.equal(await response.text(), 'ab', path);
+        const names = response.headers.getSetCookie().map((l) => parseSetCookie(l).name);
+        assert.deepEqual(names.sort(), cookies, path);
+      }
+      assert.equal(slowStore.size, 1);
+    } finally {
+      await server.close();
+    }
   });
 });
