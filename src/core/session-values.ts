@@ -29,47 +29,64 @@ export function assertKey(key: string): void {
 }
 
 /**
- * One request's view of a session's values (JSON texts in a prototype-less object), and the
- * changes it made: keys set, keys deleted, whether it cleared everything first. The changes are
- * what a store patch carries, so a concurrent request's writes to other keys survive.
+ * One request's view of a session's values, and the changes it made: keys set, keys deleted,
+ * whether it cleared everything first. The changes are what a store patch carries, so a
+ * concurrent request's writes to other keys survive.
+ *
+ * The view is the loaded values (a store record's data, never modified and never copied: most
+ * requests only read) with this request's changes laid over them. Keys of the loaded values count
+ * only as own properties, so nothing inherited (a polluted `Object.prototype`) reads as a value.
  */
 export class SessionValues {
-  #data: Record<string, string>;
-  readonly #set = new Map<string, string>();
-  readonly #unset = new Set<string>();
+  /** The values as loaded, or null for none (a new session, or after `clear()`). */
+  #base: Readonly<Record<string, string>> | null;
+  // Created on the first change.
+  #set: Map<string, string> | undefined;
+  #unset: Set<string> | undefined;
   #cleared = false;
 
-  constructor(data?: Readonly<Record<string, string>>) {
-    this.#data = nullObject(data);
+  constructor(base?: Readonly<Record<string, string>>) {
+    this.#base = base ?? null;
   }
 
   get size(): number {
-    return Object.keys(this.#data).length;
+    if (this.#base === null) return this.#set?.size ?? 0;
+    return this.keys().length;
   }
 
   /** True when this request set, deleted or cleared anything since the last `forget()`. */
   get changed(): boolean {
-    return this.#cleared || this.#set.size > 0 || this.#unset.size > 0;
+    return this.#cleared || (this.#set?.size ?? 0) > 0 || (this.#unset?.size ?? 0) > 0;
   }
 
   get cleared(): boolean {
     return this.#cleared;
   }
 
+  /** The JSON text of `key` in the current view. */
+  #text(key: string): string | undefined {
+    const set = this.#set?.get(key);
+    if (set !== undefined) return set;
+    const base = this.#base;
+    if (base === null || this.#unset?.has(key) === true || !Object.hasOwn(base, key)) {
+      return undefined;
+    }
+    return base[key];
+  }
+
   get(key: string): unknown {
-    const text = this.#data[key];
+    const text = this.#text(key);
     return text === undefined ? undefined : JSON.parse(text);
   }
 
   has(key: string): boolean {
-    return this.#data[key] !== undefined;
+    return this.#text(key) !== undefined;
   }
 
   /** Stores an already serialized value (see {@link serializeValue}). */
   setText(key: string, text: string): void {
-    this.#data[key] = text;
-    this.#set.set(key, text);
-    this.#unset.delete(key);
+    (this.#set ??= new Map()).set(key, text);
+    this.#unset?.delete(key);
   }
 
   /**
@@ -77,31 +94,38 @@ export class SessionValues {
    * request does not see, so a value a concurrent request wrote is removed too.
    */
   delete(key: string): boolean {
-    const existed = this.#data[key] !== undefined;
-    delete this.#data[key];
-    this.#set.delete(key);
-    if (!this.#cleared) this.#unset.add(key);
+    const existed = this.#text(key) !== undefined;
+    this.#set?.delete(key);
+    if (!this.#cleared) (this.#unset ??= new Set()).add(key);
     return existed;
   }
 
   clear(): void {
-    this.#data = nullObject();
-    this.#set.clear();
-    this.#unset.clear();
+    this.#base = null;
+    this.#set = undefined;
+    this.#unset = undefined;
     this.#cleared = true;
   }
 
+  /** The current view as one prototype-less object (for the less frequent whole-session reads). */
+  #merged(): Record<string, string> {
+    const merged = nullObject(this.#base ?? undefined);
+    if (this.#unset !== undefined) for (const key of this.#unset) delete merged[key];
+    if (this.#set !== undefined) for (const [key, text] of this.#set) merged[key] = text;
+    return merged;
+  }
+
   keys(): string[] {
-    return Object.keys(this.#data);
+    return Object.keys(this.#merged());
   }
 
   entries(): [string, unknown][] {
-    return Object.entries(this.#data).map(([key, text]) => [key, JSON.parse(text)]);
+    return Object.entries(this.#merged()).map(([key, text]) => [key, JSON.parse(text)]);
   }
 
   /** A plain copy of the current values, for a new record or a sealed payload. */
   snapshot(): Record<string, string> {
-    return { ...this.#data };
+    return { ...this.#merged() };
   }
 
   /** This request's changes as store patch fields (absent parts undefined: one object shape). */
@@ -111,7 +135,7 @@ export class SessionValues {
     unset: string[] | undefined;
   } {
     let set: Record<string, string> | undefined;
-    if (this.#set.size > 0) {
+    if (this.#set !== undefined && this.#set.size > 0) {
       // A plain loop: Object.fromEntries goes through the iterator protocol, measurably slower.
       set = {};
       for (const [key, text] of this.#set) set[key] = text;
@@ -119,7 +143,7 @@ export class SessionValues {
     return {
       clear: this.#cleared ? true : undefined,
       set,
-      unset: this.#unset.size > 0 ? [...this.#unset] : undefined,
+      unset: this.#unset !== undefined && this.#unset.size > 0 ? [...this.#unset] : undefined,
     };
   }
 
@@ -129,28 +153,26 @@ export class SessionValues {
    * the base is ignored.
    */
   rebase(base: Readonly<Record<string, string>>): void {
-    if (this.#cleared) return;
-    const merged = nullObject(base);
-    for (const key of this.#unset) delete merged[key];
-    for (const [key, text] of this.#set) merged[key] = text;
-    this.#data = merged;
+    if (!this.#cleared) this.#base = base;
   }
 
   /** Keys this request set or deleted, or `'all'` after `clear()`. */
   touchedKeys(): ReadonlySet<string> | 'all' {
-    return this.#cleared ? 'all' : new Set([...this.#set.keys(), ...this.#unset]);
+    return this.#cleared ? 'all' : new Set([...(this.#set?.keys() ?? []), ...(this.#unset ?? [])]);
   }
 
   /** Takes in values already saved by someone else: changes the view, records no change. */
   absorb(set: Readonly<Record<string, string>>, unset: readonly string[]): void {
-    for (const key of unset) delete this.#data[key];
-    Object.assign(this.#data, set);
+    const base = nullObject(this.#base ?? undefined);
+    for (const key of unset) delete base[key];
+    this.#base = Object.assign(base, set);
   }
 
   /** Keeps the values, forgets the changes (they are saved now). */
   forget(): void {
-    this.#set.clear();
-    this.#unset.clear();
+    this.#base = this.#merged();
+    this.#set = undefined;
+    this.#unset = undefined;
     this.#cleared = false;
   }
 }
@@ -181,10 +203,13 @@ export abstract class DictionarySession<Data extends object> {
   protected abstract writable(operation: string): SessionValues | Promise<SessionValues>;
 
   get<K extends keyof Data & string>(key: K): Promise<Data[K] | undefined> {
-    return after(
-      () => this.readable(),
-      (values) => values.get(key) as Data[K] | undefined,
-    );
+    try {
+      const values = this.readable();
+      if (values instanceof Promise) return values.then((v) => v.get(key) as Data[K] | undefined);
+      return Promise.resolve(values.get(key) as Data[K] | undefined);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   set<K extends keyof Data & string>(key: K, value: Data[K]): Promise<void> {
@@ -197,12 +222,17 @@ export abstract class DictionarySession<Data extends object> {
     }
     if (text === undefined) return this.delete(key).then(() => undefined);
     const serialized = text;
-    return after(
-      () => this.writable('set'),
-      (values) => {
-        values.setText(key, serialized);
-      },
-    );
+    try {
+      const values = this.writable('set');
+      if (values instanceof Promise)
+        return values.then((v) => {
+          v.setText(key, serialized);
+        });
+      values.setText(key, serialized);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   has(key: keyof Data & string): Promise<boolean> {

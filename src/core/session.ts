@@ -163,15 +163,27 @@ const LOADED: Promise<void> = Promise.resolve();
 const NO_CHANGE: CommitResult = Object.freeze({ setCookie: null, vary: false, cacheControl: null });
 const MAX_USER_AGENT = 512;
 
-/** Fields of a session that is not stored yet (or is about to be stored under a new token). */
+/**
+ * Fields of a session that is not stored yet (or is about to be stored under a new token).
+ * Replaced, never mutated: most requests share {@link NOTHING_PENDING}.
+ */
 interface Pending {
-  userId: string | null;
-  createdAt: number | null;
-  absoluteExpiresAt: number | null;
-  idleTimeout: number | null;
-  persistent: boolean;
-  meta: SessionMeta;
+  readonly userId: string | null;
+  readonly createdAt: number | null;
+  readonly absoluteExpiresAt: number | null;
+  readonly idleTimeout: number | null;
+  readonly persistent: boolean;
+  readonly meta: SessionMeta;
 }
+
+const NOTHING_PENDING: Pending = Object.freeze({
+  userId: null,
+  createdAt: null,
+  absoluteExpiresAt: null,
+  idleTimeout: null,
+  persistent: false,
+  meta: Object.freeze({}),
+});
 
 /**
  * The server-side {@link Session}: data lives in the store, the client holds only a token.
@@ -192,17 +204,10 @@ export class StoreSession<Data extends object = SessionData>
   #token: string | null = null;
   /** The record as it is in the store (after our own writes), or null when not stored. */
   #record: SessionRecord | null = null;
-  /** Current values, serialized, and what this request changed. */
-  #values = new SessionValues();
+  /** Current values, serialized, and what this request changed; see {@link #data}. */
+  #values: SessionValues | undefined;
   #timeoutsChanged = false;
-  #pending: Pending = {
-    userId: null,
-    createdAt: null,
-    absoluteExpiresAt: null,
-    idleTimeout: null,
-    persistent: false,
-    meta: {},
-  };
+  #pending: Pending = NOTHING_PENDING;
   #cookie: 'keep' | 'set' | 'clear' = 'keep';
   #committed = false;
 
@@ -215,20 +220,33 @@ export class StoreSession<Data extends object = SessionData>
 
   // ---- data (the dictionary methods come from DictionarySession) -------------------------------
 
+  /** The values, created on first use: most requests adopt a stored record's values instead. */
+  get #data(): SessionValues {
+    return (this.#values ??= new SessionValues());
+  }
+
+  // A store that answers synchronously (memory) loads the session within the first call, which then
+  // answers at once: no promise and no closure on any call of the request.
   protected readable(): SessionValues | Promise<SessionValues> {
-    if (this.#loaded) return this.#values;
-    return this.load().then(() => this.#values);
+    if (!this.#loaded) {
+      const loading = this.load();
+      if (!this.#loaded) return loading.then(() => this.#data);
+    }
+    return this.#data;
   }
 
   protected writable(operation: string): SessionValues | Promise<SessionValues> {
-    if (this.#loaded) {
-      this.#assertOpen(operation);
-      return this.#values;
+    if (!this.#loaded) {
+      const loading = this.load();
+      if (!this.#loaded) {
+        return loading.then(() => {
+          this.#assertOpen(operation);
+          return this.#data;
+        });
+      }
     }
-    return this.load().then(() => {
-      this.#assertOpen(operation);
-      return this.#values;
-    });
+    this.#assertOpen(operation);
+    return this.#data;
   }
 
   // ---- metadata -----------------------------------------------------------------------------
@@ -277,7 +295,7 @@ export class StoreSession<Data extends object = SessionData>
     this.#assertOpen('bindUser');
     const previous = this.#record?.userId ?? this.#pending.userId;
     if (previous !== null && previous !== userId) {
-      this.#values.clear();
+      this.#data.clear();
     }
     const o = this.#ctx.options;
     const now = o.now();
@@ -311,12 +329,14 @@ export class StoreSession<Data extends object = SessionData>
     await this.load();
     this.#assertOpen('setTimeouts');
     const createdAt = this.#record?.createdAt ?? this.#pending.createdAt ?? this.#ctx.options.now();
-    if (idle !== undefined) this.#pending.idleTimeout = idle;
-    if (absolute !== undefined) {
-      this.#pending.createdAt = createdAt;
-      this.#pending.absoluteExpiresAt = createdAt + absolute;
-      if (this.#record?.persistent) this.#cookie = 'set';
-    }
+    const p = this.#pending;
+    this.#pending = {
+      ...p,
+      idleTimeout: idle ?? p.idleTimeout,
+      createdAt: absolute === undefined ? p.createdAt : createdAt,
+      absoluteExpiresAt: absolute === undefined ? p.absoluteExpiresAt : createdAt + absolute,
+    };
+    if (absolute !== undefined && this.#record?.persistent) this.#cookie = 'set';
     this.#timeoutsChanged = true;
   }
 
@@ -384,18 +404,17 @@ export class StoreSession<Data extends object = SessionData>
   /** Takes `record` as this request's session if it is live, intact and really `id`'s. */
   #adopt(token: string, id: string, record: SessionRecord | null, now: number): void {
     const { events } = this.#ctx;
-    const session = publicIdOf(id);
     if (record === null) {
-      events.emit('rejected-token', { reason: 'unknown', session });
+      events.emit('rejected-token', { reason: 'unknown', session: publicIdOf(id) });
       return;
     }
     if (record.expiresAt <= now) {
       // A store must not return expired records; enforce it here too (defence in depth).
-      events.emit('expired', { session, count: 1 });
+      events.emit('expired', { session: publicIdOf(id), count: 1 });
       return;
     }
     if (record.id !== id || (!this.#ctx.storeChecksData && !isReadable(record))) {
-      events.emit('rejected-token', { reason: 'corrupt', session });
+      events.emit('rejected-token', { reason: 'corrupt', session: publicIdOf(id) });
       return;
     }
     this.#record = record;
@@ -433,7 +452,7 @@ export class StoreSession<Data extends object = SessionData>
         ? applied.then((done) => this.#updated(record, done, now))
         : this.#updated(record, applied, now);
     }
-    if (this.#pending.userId === null && this.#values.size === 0) return this.#result(now);
+    if (this.#pending.userId === null && this.#data.size === 0) return this.#result(now);
     return this.#create(now).then(() => {
       this.#cookie = 'set';
       return this.#result(now);
@@ -474,7 +493,7 @@ export class StoreSession<Data extends object = SessionData>
   }
 
   #isDirty(): boolean {
-    return this.#values.changed || this.#timeoutsChanged;
+    return this.#data.changed || this.#timeoutsChanged;
   }
 
   #requestMeta(): SessionMeta {
@@ -493,7 +512,7 @@ export class StoreSession<Data extends object = SessionData>
     // One fixed-shape literal (undefined for absent parts): cheaper than conditional spreads, and
     // stores see a single object shape.
     const changedTimeouts = this.#timeoutsChanged;
-    const { clear, set, unset } = this.#values.patch();
+    const { clear, set, unset } = this.#data.patch();
     return {
       clear,
       set,
@@ -519,7 +538,7 @@ export class StoreSession<Data extends object = SessionData>
       const record: SessionRecord = {
         id: hashToken(token),
         userId: p.userId ?? base?.userId ?? null,
-        data: this.#values.snapshot(),
+        data: this.#data.snapshot(),
         createdAt,
         lastSeenAt: now,
         absoluteExpiresAt,
@@ -566,7 +585,7 @@ export class StoreSession<Data extends object = SessionData>
       // Ended meanwhile (logout in another request): never bring it back. A login still goes
       // ahead, as a new session holding only this request's own writes.
       this.#ctx.events.emit('write-refused', { session: publicIdOf(old.id) });
-      const own = this.#values;
+      const own = this.#data;
       own.rebase({}); // this request's own writes, on nothing
       const keepPending = this.#pending;
       this.#reset();
@@ -577,8 +596,8 @@ export class StoreSession<Data extends object = SessionData>
       this.#cookie = 'set';
       return;
     }
-    this.#values.rebase(fresh.data);
-    const own = this.#values.touchedKeys();
+    this.#data.rebase(fresh.data);
+    const own = this.#data.touchedKeys();
     const created = await this.#create(now, pending.userId === undefined ? fresh : undefined);
     let removed: SessionRecord | null | undefined;
     try {
@@ -635,7 +654,7 @@ export class StoreSession<Data extends object = SessionData>
     if (Object.keys(set).length === 0 && unset.length === 0) return;
     const patch: SessionPatch = { set, unset, lastSeenAt: now, expiresAt: created.expiresAt };
     await this.#ctx.call('update', (s) => s.update(created.id, patch, now));
-    this.#values.absorb(set, unset);
+    this.#data.absorb(set, unset);
   }
 
   #cookieFor(record: SessionRecord, now: number): string | null {
@@ -647,22 +666,15 @@ export class StoreSession<Data extends object = SessionData>
   }
 
   #clearChanges(): void {
-    this.#values.forget();
+    this.#data.forget();
     this.#timeoutsChanged = false;
-    this.#pending = {
-      userId: null,
-      createdAt: null,
-      absoluteExpiresAt: null,
-      idleTimeout: null,
-      persistent: false,
-      meta: {},
-    };
+    this.#pending = NOTHING_PENDING;
   }
 
   #reset(): void {
     this.#record = null;
     this.#token = null;
-    this.#values = new SessionValues();
+    this.#values = undefined;
     this.#clearChanges();
   }
 }
