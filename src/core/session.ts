@@ -6,7 +6,7 @@ import type { SessionEventEmitter } from './events.js';
 import type { GuardedCall } from './guarded-store.js';
 import type { ResolvedOptions } from './options.js';
 import { expiryOf, type SessionMeta, type SessionPatch, type SessionRecord } from './store.js';
-import { generateToken, hashToken, isWellFormedToken, publicIdOf } from './token.js';
+import { generateToken, hashToken, isWellFormedToken, publicIdOf, TOKEN_LENGTH } from './token.js';
 import type { Duration } from './duration.js';
 import { toMilliseconds } from './duration.js';
 
@@ -386,7 +386,10 @@ export class StoreSession<Data extends object = SessionData>
     this.#cookiePresent = cookie.present;
     const token = cookie.value;
     if (token === undefined) return;
-    if (!isWellFormedToken(token)) {
+    // A value of the wrong length is dropped before any work. One of the right length is hashed and
+    // looked up without checking its characters first: only a token we issued can match a stored
+    // id (any other would be a SHA-256 preimage), so that check only classifies a miss.
+    if (token.length !== TOKEN_LENGTH) {
       events.emit('rejected-token', { reason: 'malformed' });
       return;
     }
@@ -405,7 +408,12 @@ export class StoreSession<Data extends object = SessionData>
   #adopt(token: string, id: string, record: SessionRecord | null, now: number): void {
     const { events } = this.#ctx;
     if (record === null) {
-      events.emit('rejected-token', { reason: 'unknown', session: publicIdOf(id) });
+      events.emit(
+        'rejected-token',
+        isWellFormedToken(token)
+          ? { reason: 'unknown', session: publicIdOf(id) }
+          : { reason: 'malformed' },
+      );
       return;
     }
     if (record.expiresAt <= now) {

@@ -9,6 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 /** 32 random bytes: 256 bits from the operating system's CSPRNG (SEC-01). */
 const TOKEN_BYTES = 32;
 /** base64url of 32 bytes without padding is always 43 characters. */
+export const TOKEN_LENGTH = 43;
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 /** Length of the public id shown to users and carried by events: 64 bits of the hash. */
 const PUBLIC_ID_LENGTH = 16;

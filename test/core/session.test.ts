@@ -278,6 +278,63 @@ describe('Sessions manager', () => {
     assert.deepEqual(store.get(record.id, now), record, 'the refused update changed nothing');
   });
 
+  it('classifies rejected cookies, and never looks up a value of the wrong length', async () => {
+    const inner = memoryStore();
+    const looked: string[] = [];
+    const store: Store = {
+      ...inner,
+      get: (id, now) => {
+        looked.push(id);
+        return inner.get(id, now);
+      },
+    };
+    const { sessions, request } = setup(store);
+    const { cookie } = await request(undefined, (s) => s.set('note', 'mine'));
+    const rejected: { reason: string; session?: string }[] = [];
+    sessions.on('rejected-token', (e) => rejected.push(e));
+    looked.length = 0;
+    const token = (cookie ?? '').slice('__Host-sid='.length);
+    for (const value of [
+      `${token}x`, // one character too many
+      'short',
+      `${token.slice(0, 42)}*`, // right length, a character a token never has
+      'A'.repeat(43), // well formed, never issued
+    ]) {
+      await request(`__Host-sid=${value}`, async (s) => {
+        assert.equal(await s.get('note'), undefined, value);
+      });
+    }
+    assert.deepEqual(
+      rejected.map((e) => [e.reason, e.session === undefined ? 'no id' : 'id']),
+      [
+        ['malformed', 'no id'],
+        ['malformed', 'no id'],
+        ['malformed', 'no id'],
+        ['unknown', 'id'],
+      ],
+    );
+    assert.ok(looked.length <= 2, 'values of the wrong length never reach the store');
+  });
+
+  it('reads only its own values: a polluted Object.prototype is not session data', async () => {
+    const { request } = setup();
+    const { cookie } = await request(undefined, (s) => s.set('count', 1));
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.note = '"planted"';
+    try {
+      await request(cookie, async (s) => {
+        assert.equal(await s.get('note'), undefined);
+        assert.equal(await s.has('note'), false);
+        assert.deepEqual(await s.keys(), ['count']);
+        await s.set('cart', ['x']);
+        assert.equal(await s.get('note'), undefined);
+        assert.deepEqual((await s.keys()).sort(), ['cart', 'count']);
+      });
+    } finally {
+      delete proto.note;
+    }
+  });
+
   it('does not let a throwing event listener break the request', async () => {
     const { sessions, request } = setup();
     sessions.on('rejected-token', () => {
