@@ -3,6 +3,7 @@
 // medians measured minutes apart inherits that, a ratio of two runs measured back to back far less.
 //   npm run bench:paired -- --row "node:http + Latchkey (memory)" --rounds 10
 //   npm run bench:paired -- --suite frameworks --row "Fastify 5 + Latchkey" --threshold 90
+//   npm run bench:paired -- --row "node:http + Latchkey (memory)" --same-requests
 // Load comes from wrk when it is installed (a C load generator that one core cannot saturate as
 // easily as autocannon can at 100k requests/s), autocannon otherwise; the output says which.
 import { execFile } from 'node:child_process';
@@ -23,6 +24,8 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '50' },
     generator: { type: 'string' },
     threshold: { type: 'string', default: '75' },
+    // Send the row's session cookie to the baseline too: both servers get the same requests.
+    'same-requests': { type: 'boolean', default: false },
   },
 });
 
@@ -91,8 +94,8 @@ async function headersFor(t: BenchTarget, server: RunningServer): Promise<Record
 const servers = [await startServer(base), await startServer(target)] as const;
 try {
   const [baseServer, targetServer] = servers;
-  const baseHeaders = await headersFor(base, baseServer);
   const targetHeaders = await headersFor(target, targetServer);
+  const baseHeaders = values['same-requests'] ? targetHeaders : await headersFor(base, baseServer);
   const ratios: Record<'rw' | 'ro', number[]> = { rw: [], ro: [] };
   const rps: Record<'rw' | 'ro', { base: number[]; target: number[] }> = {
     rw: { base: [], target: [] },
@@ -126,7 +129,7 @@ try {
   const k = (x: number): string => `${(x / 1000).toFixed(1)}k`;
   console.log(`\n### ${target.name} vs ${base.name}, paired runs\n`);
   console.log(
-    `${rounds} rounds; each round runs the baseline and the row back to back (order alternating), ${duration} s each, ${connections} connections, load from ${generator}.\n`,
+    `${rounds} rounds; each round runs the baseline and the row back to back (order alternating), ${duration} s each, ${connections} connections, load from ${generator}${values['same-requests'] ? '; the baseline gets the same requests, session cookie included' : ''}.\n`,
   );
   console.log(
     `| request | median ratio | min | max | rounds at or over ${pct(threshold)} | median req/s (row / baseline) |`,
