@@ -108,9 +108,7 @@ class Hold {
   /** A call of one of the hooked methods. */
   call(method: Method, args: unknown[]): unknown {
     // Once done, a hook still reachable (through a wrapper installed after it) passes straight on.
-    return this.#done
-      ? this.#original(method).apply(this.#res, args)
-      : this.#intercept(method, args);
+    return this.#done ? this.#send(method, args) : this.#intercept(method, args);
   }
 
   /** The response's first writeHead/write/end/flushHeaders: commit, then let it through or hold it. */

@@ -202,6 +202,8 @@ export abstract class DictionarySession<Data extends object> {
   protected abstract readable(): SessionValues | Promise<SessionValues>;
   protected abstract writable(operation: string): SessionValues | Promise<SessionValues>;
 
+  // get and set run on nearly every request: written out rather than through `after`, so a loaded
+  // session's call makes no closures.
   get<K extends keyof Data & string>(key: K): Promise<Data[K] | undefined> {
     try {
       const values = this.readable();

@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 const TOKEN_BYTES = 32;
 /** base64url of 32 bytes without padding is always 43 characters. */
 export const TOKEN_LENGTH = 43;
-const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+const TOKEN_PATTERN = new RegExp(`^[A-Za-z0-9_-]{${TOKEN_LENGTH}}$`);
 /** Length of the public id shown to users and carried by events: 64 bits of the hash. */
 const PUBLIC_ID_LENGTH = 16;
 
