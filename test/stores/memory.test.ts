@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { memoryStore } from '../../src/stores/memory.js';
+import type { SessionRecord } from '../../src/core/store.js';
 import { sampleRecord, storeConformance } from '../../src/testing/conformance.js';
 
 storeConformance('memory', { setup: () => memoryStore() });
@@ -9,7 +10,14 @@ describe('memory store', () => {
   it('evicts the least recently written session beyond maxSessions', async () => {
     const store = memoryStore({ maxSessions: 3 });
     const now = Date.now();
-    const [a, b, c, d] = [sampleRecord(), sampleRecord(), sampleRecord(), sampleRecord()];
+    // Records last seen at `now` exactly: sampleRecord() reads the clock itself, and a millisecond
+    // later would put the touch below one second after it (the store reorders at most once a second).
+    const [a, b, c, d] = [1, 2, 3, 4].map(() => sampleRecord({ lastSeenAt: now })) as [
+      SessionRecord,
+      SessionRecord,
+      SessionRecord,
+      SessionRecord,
+    ];
     for (const r of [a, b, c]) await store.create(r, now);
     // A touch (an update) marks a as recently used; reads alone do not reorder.
     await store.update(a.id, { lastSeenAt: now + 1000, expiresAt: a.expiresAt }, now + 1000);
