@@ -292,9 +292,9 @@ export class SealedSession<Data extends object = SessionData>
     const { options, ring, events, revocations } = this.#ctx;
     const name = options.cookie.name;
     const cookie = readCookie(this.#request.cookie, name);
-    this.#cookiePresent = cookie.present;
-    if (cookie.value === undefined) return;
-    const opened = unseal(ring, name, cookie.value);
+    if (cookie === undefined) return;
+    this.#cookiePresent = true;
+    const opened = unseal(ring, name, cookie);
     if (!opened.ok) {
       const { reason, keyId } = opened;
       events.emit('rejected-token', keyId === undefined ? { reason } : { reason, keyId });

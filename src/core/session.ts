@@ -382,10 +382,9 @@ export class StoreSession<Data extends object = SessionData>
   /** Reads the cookie and the record; synchronous when the store answers synchronously. */
   #load(): void | Promise<void> {
     const { options, events } = this.#ctx;
-    const cookie = readCookie(this.#request.cookie, options.cookie.name);
-    this.#cookiePresent = cookie.present;
-    const token = cookie.value;
+    const token = readCookie(this.#request.cookie, options.cookie.name);
     if (token === undefined) return;
+    this.#cookiePresent = true;
     // A value of the wrong length is dropped before any work. One of the right length is hashed and
     // looked up without checking its characters first: only a token we issued can match a stored
     // id (any other would be a SHA-256 preimage), so that check only classifies a miss.
