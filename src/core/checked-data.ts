@@ -1,3 +1,4 @@
+import { isJsonText } from './json-text.js';
 import type { Store } from './store.js';
 
 /**
@@ -25,10 +26,9 @@ export function checksData(store: Store): boolean {
 /** True when every value of `data` (absent: none) is JSON text. */
 export function allJsonText(data: Readonly<Record<string, string>> | undefined): boolean {
   if (data === undefined) return true;
-  try {
-    for (const key in data) JSON.parse(data[key] as string);
-  } catch {
-    return false;
+  for (const key in data) {
+    const text: unknown = data[key];
+    if (typeof text !== 'string' || !isJsonText(text)) return false;
   }
   return true;
 }

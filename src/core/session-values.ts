@@ -1,3 +1,5 @@
+import { jsonTextOf, parseJsonText } from './json-text.js';
+
 /**
  * The dictionary half of a session, shared by server-side and sealed-cookie sessions: serialized
  * values by key, what this request changed, and the async dictionary methods of the `Session`
@@ -12,7 +14,7 @@ function nullObject(source?: Readonly<Record<string, string>>): Record<string, s
 
 /** JSON text of a session value. @throws TypeError for values JSON cannot represent. */
 export function serializeValue(key: string, value: unknown): string {
-  const text = JSON.stringify(value);
+  const text = jsonTextOf(value);
   if (text === undefined) {
     throw new TypeError(`session.set("${key}"): value is not JSON-serializable (${typeof value})`);
   }
@@ -76,7 +78,7 @@ export class SessionValues {
 
   get(key: string): unknown {
     const text = this.#text(key);
-    return text === undefined ? undefined : JSON.parse(text);
+    return text === undefined ? undefined : parseJsonText(text);
   }
 
   has(key: string): boolean {
@@ -120,7 +122,7 @@ export class SessionValues {
   }
 
   entries(): [string, unknown][] {
-    return Object.entries(this.#merged()).map(([key, text]) => [key, JSON.parse(text)]);
+    return Object.entries(this.#merged()).map(([key, text]) => [key, parseJsonText(text)]);
   }
 
   /** A plain copy of the current values, for a new record or a sealed payload. */
@@ -128,23 +130,18 @@ export class SessionValues {
     return { ...this.#merged() };
   }
 
-  /** This request's changes as store patch fields (absent parts undefined: one object shape). */
-  patch(): {
-    clear: true | undefined;
-    set: Record<string, string> | undefined;
-    unset: string[] | undefined;
-  } {
-    let set: Record<string, string> | undefined;
-    if (this.#set !== undefined && this.#set.size > 0) {
-      // A plain loop: Object.fromEntries goes through the iterator protocol, measurably slower.
-      set = {};
-      for (const [key, text] of this.#set) set[key] = text;
-    }
-    return {
-      clear: this.#cleared ? true : undefined,
-      set,
-      unset: this.#unset !== undefined && this.#unset.size > 0 ? [...this.#unset] : undefined,
-    };
+  /** The keys this request set, with their texts, as a store patch's `set` (undefined: none). */
+  setChanges(): Record<string, string> | undefined {
+    if (this.#set === undefined || this.#set.size === 0) return undefined;
+    // A plain loop: Object.fromEntries goes through the iterator protocol, measurably slower.
+    const set: Record<string, string> = {};
+    for (const [key, text] of this.#set) set[key] = text;
+    return set;
+  }
+
+  /** The keys this request deleted, as a store patch's `unset` (undefined: none). */
+  unsetChanges(): string[] | undefined {
+    return this.#unset !== undefined && this.#unset.size > 0 ? [...this.#unset] : undefined;
   }
 
   /**

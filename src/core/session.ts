@@ -519,11 +519,11 @@ export class StoreSession<Data extends object = SessionData>
     // One fixed-shape literal (undefined for absent parts): cheaper than conditional spreads, and
     // stores see a single object shape.
     const changedTimeouts = this.#timeoutsChanged;
-    const { clear, set, unset } = this.#data.patch();
+    const values = this.#data;
     return {
-      clear,
-      set,
-      unset,
+      clear: values.cleared ? true : undefined,
+      set: values.setChanges(),
+      unset: values.unsetChanges(),
       lastSeenAt: now,
       expiresAt,
       absoluteExpiresAt: changedTimeouts ? absoluteExpiresAt : undefined,
