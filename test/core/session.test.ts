@@ -233,29 +233,34 @@ describe('Sessions manager', () => {
     );
   });
 
-  it('reads a record with unreadable data as no session and reports it', async () => {
-    // A store that hands out a corrupt record (a damaged row, an older schema). Built by spreading
-    // the memory store, which must not pass on its "values checked on write" mark.
-    const inner = memoryStore();
-    let corrupt = false;
-    const store: Store = {
-      ...inner,
-      get: (id, now) => {
-        const record = inner.get(id, now) as SessionRecord | null;
-        if (!corrupt || record === null) return record;
-        return { ...record, data: { ...record.data, broken: '{not json' } };
-      },
-    };
-    const { sessions, request } = setup(store);
-    const { cookie } = await request(undefined, (s) => s.bindUser('corrupt'));
-    corrupt = true;
-    const reasons: string[] = [];
-    sessions.on('rejected-token', (e) => reasons.push(e.reason));
-    await request(cookie, async (s) => {
-      assert.equal(await s.userId(), null);
+  for (const [label, broken] of [
+    ['text that is not JSON', '{not json'],
+    ['a value that is not text', 5],
+  ] as const) {
+    it(`reads a record with unreadable data (${label}) as no session and reports it`, async () => {
+      // A store that hands out a corrupt record (a damaged row, an older schema). Built by spreading
+      // the memory store, which must not pass on its "values checked on write" mark.
+      const inner = memoryStore();
+      let corrupt = false;
+      const store: Store = {
+        ...inner,
+        get: (id, now) => {
+          const record = inner.get(id, now) as SessionRecord | null;
+          if (!corrupt || record === null) return record;
+          return { ...record, data: { ...record.data, broken: broken as string } };
+        },
+      };
+      const { sessions, request } = setup(store);
+      const { cookie } = await request(undefined, (s) => s.bindUser('corrupt'));
+      corrupt = true;
+      const reasons: string[] = [];
+      sessions.on('rejected-token', (e) => reasons.push(e.reason));
+      await request(cookie, async (s) => {
+        assert.equal(await s.userId(), null);
+      });
+      assert.deepEqual(reasons, ['corrupt']);
     });
-    assert.deepEqual(reasons, ['corrupt']);
-  });
+  }
 
   it('the memory store refuses data values that are not JSON text, so its reads need no check', () => {
     const store = memoryStore();
