@@ -185,14 +185,40 @@ export function expiryOf(
 }
 
 /**
+ * Copies the own enumerable string keys of `source` onto `target`. A loop over `Object.keys` costs
+ * about half of a spread plus `Object.assign` on V8, and about a third when `source` is frozen (the
+ * memory store's records are). A `__proto__` key becomes an own property, as with a spread, instead
+ * of going through the prototype setter.
+ */
+function copyInto(target: Record<string, string>, source: Readonly<Record<string, string>>): void {
+  const keys = Object.keys(source);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    const value = source[key] as string;
+    if (key === '__proto__') {
+      Object.defineProperty(target, key, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else {
+      target[key] = value;
+    }
+  }
+}
+
+/**
  * Applies a patch to a record in memory. For stores that keep records as plain objects (memory,
- * file); database stores translate the same rules into one atomic statement.
+ * file); database stores translate the same rules into one atomic statement. Returns a new record
+ * with a new data object; `record` is not changed, and the result shares its `meta`.
  */
 export function applyPatch(record: SessionRecord, patch: SessionPatch): SessionRecord {
-  // Written for speed (this runs on every write of the memory and file stores): one spread, then a
-  // fixed-shape literal. Conditional spreads cost several times as much.
-  const data: Record<string, string> = patch.clear === true ? {} : { ...record.data };
-  if (patch.set !== undefined) Object.assign(data, patch.set);
+  // Written for speed (this runs on every write of the memory and file stores): plain copy loops,
+  // then a fixed-shape literal. Conditional spreads cost several times as much.
+  const data: Record<string, string> = {};
+  if (patch.clear !== true) copyInto(data, record.data);
+  if (patch.set !== undefined) copyInto(data, patch.set);
   if (patch.unset !== undefined) for (const key of patch.unset) delete data[key];
   return {
     id: record.id,
