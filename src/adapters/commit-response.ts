@@ -12,7 +12,8 @@ import { headerText, varyWithCookie } from './vary.js';
 
 /** Adds `Cookie` to the Vary header, keeping what is there. */
 export function addVaryCookie(res: ServerResponse): void {
-  const vary = varyWithCookie(headerText(res.getHeader('Vary')));
+  // Lowercase, as node stores header names: it then finds the name without making a lowercase copy.
+  const vary = varyWithCookie(headerText(res.getHeader('vary')));
   if (vary !== null) res.setHeader('Vary', vary);
 }
 

@@ -6,10 +6,18 @@
 export function rawCookieHeader(raw: readonly string[]): string | undefined {
   let value: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i];
-    if (name !== undefined && name.length === 6 && name.toLowerCase() === 'cookie') {
+    if (isCookie(raw[i])) {
       value = value === undefined ? raw[i + 1] : `${value}; ${raw[i + 1] ?? ''}`;
     }
   }
   return value;
+}
+
+/** True for the header name Cookie in any case; the usual spellings without making a lowercase copy. */
+function isCookie(name: string | undefined): boolean {
+  return (
+    name !== undefined &&
+    name.length === 6 &&
+    (name === 'Cookie' || name === 'cookie' || name.toLowerCase() === 'cookie')
+  );
 }

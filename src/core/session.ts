@@ -161,6 +161,7 @@ export interface SessionContext {
 
 const LOADED: Promise<void> = Promise.resolve();
 const NO_CHANGE: CommitResult = Object.freeze({ setCookie: null, vary: false, cacheControl: null });
+const VARY_ONLY: CommitResult = Object.freeze({ setCookie: null, vary: true, cacheControl: null });
 const MAX_USER_AGENT = 512;
 
 /**
@@ -481,12 +482,10 @@ export class StoreSession<Data extends object = SessionData>
     }
     if (setCookie !== null) this.#ctx.warnInsecureTransport(this.#request);
     const authenticated = (this.#record?.userId ?? this.#pending.userId) !== null;
-    return {
-      setCookie,
-      vary: true,
-      cacheControl:
-        o.cacheControl !== false && (authenticated || setCookie !== null) ? o.cacheControl : null,
-    };
+    const cacheControl =
+      o.cacheControl !== false && (authenticated || setCookie !== null) ? o.cacheControl : null;
+    if (setCookie === null && cacheControl === null) return VARY_ONLY; // the common case: no object
+    return { setCookie, vary: true, cacheControl };
   }
 
   // ---- internals ----------------------------------------------------------------------------
