@@ -121,6 +121,13 @@ export async function measure(url: string, options: LoadOptions): Promise<Measur
   };
 }
 
+/**
+ * A Cookie header shaped like a Latchkey session's (default name, 43-character token) that no
+ * server issued: sent to a bare server, it makes node parse the same request bytes as a session
+ * row's requests.
+ */
+export const SAMPLE_COOKIE = `__Host-sid=${'A'.repeat(43)}`;
+
 /** Makes one request that writes to the session and returns the Cookie header to reuse. */
 export async function sessionCookie(url: string, path = '/rw'): Promise<string> {
   const response = await fetch(url + path);

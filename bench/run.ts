@@ -7,6 +7,7 @@ import {
   formatRps,
   lostUpdates,
   measure,
+  SAMPLE_COOKIE,
   sessionCookie,
   startServer,
   type Measurement,
@@ -56,7 +57,11 @@ for (const target of targets) {
   process.stderr.write(`${target.name}: `);
   const server = await startServer(target);
   try {
-    const headers = target.bare ? {} : { cookie: await sessionCookie(server.url) };
+    const headers = target.sampleCookie
+      ? { cookie: SAMPLE_COOKIE }
+      : target.bare
+        ? {}
+        : { cookie: await sessionCookie(server.url) };
     const rw = await measure(server.url, { ...load, path: '/rw', headers });
     const ro = await measure(server.url, { ...load, path: '/ro', headers });
     rows.push({ target, rw, ro });
@@ -87,6 +92,15 @@ for (const { target, rw, ro } of rows) {
     b === undefined ? '—' : `${Math.round((100 * m.rps) / b.rps)}%`;
   console.log(
     `| ${target.name} | ${formatRps(rw.rps)} | ${ratio(rw, base?.rw)} | ${rw.p50} / ${rw.p99} | ${formatRps(ro.rps)} | ${ratio(ro, base?.ro)} | ${rw.errors + ro.errors + rw.non2xx + ro.non2xx} |`,
+  );
+}
+for (const { target, rw, ro } of rows) {
+  const same =
+    target.sameRequestsAs === undefined ? undefined : baseline.get(target.sameRequestsAs);
+  if (same === undefined) continue;
+  const pct = (m: Measurement, b: Measurement): string => `${Math.round((100 * m.rps) / b.rps)}%`;
+  console.log(
+    `\n${target.name} against ${target.sameRequestsAs} (the same requests): read+write ${pct(rw, same.rw)}, read-only ${pct(ro, same.ro)}.`,
   );
 }
 if (lost.length > 0) {

@@ -5,6 +5,13 @@ export interface BenchTarget extends Target {
   readonly baseline?: string;
   /** No session: requests are sent without a cookie. */
   readonly bare?: boolean;
+  /**
+   * No session, but every request carries a session-shaped cookie (an unknown token): the server
+   * parses the same request bytes as a session row does.
+   */
+  readonly sampleCookie?: boolean;
+  /** A second row to compare with, one sent the same requests; printed under the table. */
+  readonly sameRequestsAs?: string;
   /** Also count lost updates under concurrent writes to one session. */
   readonly lostUpdates?: boolean;
 }
@@ -15,6 +22,7 @@ export interface Suite {
 }
 
 const NODE_BARE = 'node:http bare';
+const NODE_BARE_COOKIE = 'node:http bare, sent a session cookie';
 const EXPRESS_BARE = 'Express 5 bare';
 
 export const suites: Record<string, Suite> = {
@@ -22,10 +30,12 @@ export const suites: Record<string, Suite> = {
     title: 'node:http and Express, memory stores',
     targets: [
       { name: NODE_BARE, script: 'node-bare.ts', bare: true },
+      { name: NODE_BARE_COOKIE, script: 'node-bare.ts', bare: true, sampleCookie: true },
       {
         name: 'node:http + Latchkey (memory)',
         script: 'node-latchkey.ts',
         baseline: NODE_BARE,
+        sameRequestsAs: NODE_BARE_COOKIE,
         lostUpdates: true,
       },
       {
