@@ -21,20 +21,17 @@ requests=${3:-20000}
 send_cookie=${4:-}
 warmup=${WARMUP:-50000}
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/server-url.sh
+source bench/server-url.sh
 work=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 PORT=0 NODE_ENV=production valgrind --tool=callgrind --callgrind-out-file="$work/out" \
   node --import tsx "bench/servers/$script" >"$work/stdout" 2>"$work/stderr" &
 server=$!
-for _ in $(seq 600); do
-  grep -q '^listening' "$work/stdout" && break
-  sleep 0.2
-done
-port=$(sed -n 's/^listening \([0-9]*\)$/\1/p' "$work/stdout")
-url="http://127.0.0.1:$port"
+url=$(server_url "$work/stdout" 600)
 # The server's own session cookie; with --cookie, a well-formed one for a server that sets none
 # (a bare server then parses the same request bytes as a session server).
-cookie=$(curl -s -i "$url/rw" | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | tr -d '\r' | head -1)
+cookie=$(server_cookie "$url")
 if [ -z "$cookie" ] && [ "$send_cookie" = "--cookie" ]; then
   cookie="__Host-sid=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
 fi

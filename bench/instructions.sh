@@ -14,19 +14,20 @@ script=${1:?usage: instructions.sh <bench/servers script> <path> [runs]}
 path=${2:?usage: instructions.sh <bench/servers script> <path> [runs]}
 runs=${3:-3}
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/server-url.sh
+source bench/server-url.sh
+if ! perf stat -x, -e instructions true 2>&1 >/dev/null | grep -q '^[0-9]'; then
+  echo "perf cannot count instructions on this machine: use bash bench/callgrind.sh instead" >&2
+  exit 2
+fi
 out=$(mktemp)
 counts=$(mktemp)
 PORT=0 NODE_ENV=production taskset -c 0 node --import tsx "bench/servers/$script" >"$out" &
 server=$!
 trap 'kill "$server" 2>/dev/null; rm -f "$out" "$counts"' EXIT
-for _ in $(seq 50); do
-  grep -q '^listening' "$out" && break
-  sleep 0.1
-done
-port=$(sed -n 's/^listening \([0-9]*\)$/\1/p' "$out")
-url="http://127.0.0.1:$port"
+url=$(server_url "$out")
 # A session cookie when the server sets one (bare servers do not), sent with every request.
-cookie=$(curl -s -i "$url/rw" | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | tr -d '\r' | head -1)
+cookie=$(server_cookie "$url")
 headers=()
 [ -n "$cookie" ] && headers=(-H "Cookie: $cookie")
 taskset -c 1 wrk -t1 -c50 -d3s "${headers[@]}" "$url$path" >/dev/null
