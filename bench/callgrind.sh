@@ -29,12 +29,7 @@ PORT=0 NODE_ENV=production valgrind --tool=callgrind --callgrind-out-file="$work
   node --import tsx "bench/servers/$script" >"$work/stdout" 2>"$work/stderr" &
 server=$!
 url=$(server_url "$work/stdout" 600)
-# The server's own session cookie; with --cookie, a well-formed one for a server that sets none
-# (a bare server then parses the same request bytes as a session server).
-cookie=$(server_cookie "$url")
-if [ -z "$cookie" ] && [ "$send_cookie" = "--cookie" ]; then
-  cookie="__Host-sid=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
-fi
+cookie=$(request_cookie "$url" "$send_cookie")
 headers=()
 [ -n "$cookie" ] && headers=(-H "cookie=$cookie")
 load() { npx autocannon -c 20 -a "$1" "${headers[@]}" "$url$path" >/dev/null 2>&1; }

@@ -9,7 +9,7 @@
 #   bash bench/cpu-profile.sh node-bare.ts /rw /tmp/prof-bare 10 --cookie   # same requests, cookie included
 #   node --import tsx bench/cpu-profile-compare.ts /tmp/prof-latchkey /tmp/prof-bare
 #
-# The server runs on CPU 1 and wrk on CPU 0, as in the harness. The profiler slows a server by about
+# The server runs on CPU 0 and wrk on CPU 1, as in the harness. The profiler slows a server by about
 # a fifth, so compare profiles with each other, not with throughput tables. Needs wrk (Debian: wrk).
 set -euo pipefail
 usage="usage: cpu-profile.sh <bench/servers script> <path> <out_dir> [seconds] [--cookie]"
@@ -23,18 +23,15 @@ cd "$(dirname "$0")/.."
 source bench/server-url.sh
 rm -rf "$out"
 mkdir -p "$out"
-PORT=0 NODE_ENV=production taskset -c 1 node --cpu-prof --cpu-prof-dir="$out" \
+PORT=0 NODE_ENV=production taskset -c 0 node --cpu-prof --cpu-prof-dir="$out" \
   --import tsx "bench/servers/$script" >"$out/stdout" 2>"$out/stderr" &
 server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT
 url=$(server_url "$out/stdout")
-cookie=$(server_cookie "$url")
-if [ -z "$cookie" ] && [ "$send_cookie" = "--cookie" ]; then
-  cookie="__Host-sid=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
-fi
+cookie=$(request_cookie "$url" "$send_cookie")
 headers=()
 [ -n "$cookie" ] && headers=(-H "Cookie: $cookie")
-taskset -c 0 wrk -t1 -c50 -d"${seconds}s" "${headers[@]}" "$url$path" >"$out/wrk.txt"
+taskset -c 1 wrk -t1 -c50 -d"${seconds}s" "${headers[@]}" "$url$path" >"$out/wrk.txt"
 sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$out/wrk.txt" >"$out/requests"
 # SIGTERM lets the server exit normally, which is when node writes the profile.
 kill -TERM "$server"

@@ -15,3 +15,15 @@ server_url() {
 server_cookie() {
   curl -s -i "$1/rw" | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | tr -d '\r' | head -1
 }
+
+# Prints the Cookie pair to send: the server's own session cookie; with `--cookie` as second argument,
+# a well-formed unknown one for a server that sets none (a bare server then parses the same request
+# bytes as a session server). Nothing for a bare server without `--cookie`.
+request_cookie() {
+  local cookie
+  cookie=$(server_cookie "$1")
+  if [ -z "$cookie" ] && [ "${2:-}" = "--cookie" ]; then
+    cookie="__Host-sid=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  fi
+  echo "$cookie"
+}
